@@ -1,0 +1,1 @@
+"""AutoML: from a table to a tuned, explained and safe model file."""

@@ -1,0 +1,1 @@
+"""Loading tables and inferring their schema."""

@@ -1,0 +1,186 @@
+"""The preprocessing half of every model: a ColumnTransformer built from the schema.
+
+It sits inside the same sklearn Pipeline as the model, so it is fitted inside each CV fold
+(no leakage from validation rows) and a saved model takes the user's raw columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler, TargetEncoder
+
+from automl.data.schema import Kind, Schema
+
+__all__ = ["DateFeatures", "PrepOptions", "TextTfidf", "build_preprocessor"]
+
+# A categorical column with more distinct values than this is target-encoded, not one-hot.
+MAX_ONEHOT_CATEGORIES = 20
+_MISSING = "__missing__"
+
+
+@dataclass(frozen=True)
+class PrepOptions:
+    """What a model family needs from preprocessing."""
+
+    scale: bool = False  # standardise numbers (linear models, kNN, neural nets)
+    impute: bool = True  # fill missing numbers (families that cannot split on NaN)
+    dense: bool = False  # the family cannot take sparse input
+
+
+class DateFeatures(TransformerMixin, BaseEstimator):
+    """Turn a date column into numbers a model can split on: days since 1970 and parts."""
+
+    PARTS = ("days", "year", "month", "day", "dayofweek", "hour")
+
+    def fit(self, X, y=None):
+        self.feature_names_in_ = np.asarray(_columns(X), dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
+        return self
+
+    def transform(self, X):
+        out = []
+        for col in _frame(X, self.feature_names_in_).columns:
+            d = pd.to_datetime(_frame(X, self.feature_names_in_)[col], errors="coerce")
+            if getattr(d.dt, "tz", None) is not None:
+                d = d.dt.tz_convert("UTC").dt.tz_localize(None)
+            days = (d - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
+            parts = [days, d.dt.year, d.dt.month, d.dt.day, d.dt.dayofweek, d.dt.hour]
+            out.extend(np.asarray(p, dtype=float) for p in parts)
+        return np.column_stack(out) if out else np.empty((len(X), 0))
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(
+            [f"{c}_{p}" for c in self.feature_names_in_ for p in self.PARTS], dtype=object
+        )
+
+
+class TextTfidf(TransformerMixin, BaseEstimator):
+    """TF-IDF of one free-text column; missing text counts as empty."""
+
+    def __init__(self, max_features: int = 300):
+        self.max_features = max_features
+
+    def fit(self, X, y=None):
+        self.feature_names_in_ = np.asarray(_columns(X), dtype=object)
+        self.n_features_in_ = 1
+        self.vectorizer_ = TfidfVectorizer(
+            max_features=self.max_features, min_df=2, sublinear_tf=True, dtype=np.float32
+        )
+        try:
+            self.vectorizer_.fit(self._texts(X))
+        except ValueError:  # too few documents or no words at all: keep an empty vocabulary
+            self.vectorizer_ = TfidfVectorizer(min_df=1, dtype=np.float32).fit(["_"])
+        return self
+
+    def transform(self, X):
+        return self.vectorizer_.transform(self._texts(X))
+
+    def get_feature_names_out(self, input_features=None):
+        col = self.feature_names_in_[0]
+        return np.asarray(
+            [f"{col}={w}" for w in self.vectorizer_.get_feature_names_out()], dtype=object
+        )
+
+    def _texts(self, X):
+        col = _frame(X, self.feature_names_in_).iloc[:, 0]
+        return col.astype(object).where(col.notna(), "").astype(str).tolist()
+
+
+class CategoryCleaner(TransformerMixin, BaseEstimator):
+    """Make category values plain strings with one marker for missing, so encoders agree
+    whether a column arrived as numbers, booleans, pandas strings or objects."""
+
+    def fit(self, X, y=None):
+        self.feature_names_in_ = np.asarray(_columns(X), dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
+        return self
+
+    def transform(self, X):
+        df = _frame(X, self.feature_names_in_)
+        out = np.empty(df.shape, dtype=object)
+        for i, col in enumerate(df.columns):
+            s = df[col]
+            out[:, i] = s.astype(object).where(s.notna(), _MISSING).map(str).to_numpy()
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(self.feature_names_in_, dtype=object)
+
+
+def build_preprocessor(
+    schema: Schema, task: str, options: PrepOptions | None = None
+) -> ColumnTransformer:
+    """Build the column transformer for ``schema``; ID-like columns are dropped."""
+    options = options or PrepOptions()
+    steps: list[tuple] = []
+    numeric = schema.names_of(Kind.NUMERIC)
+    if numeric:
+        num: list[tuple] = []
+        if options.impute:
+            num.append(("impute", SimpleImputer(strategy="median", add_indicator=True)))
+        if options.scale:
+            num.append(("scale", StandardScaler()))
+        steps.append(("num", Pipeline(num) if num else "passthrough", numeric))
+
+    low, high = [], []
+    for c in schema.columns:
+        if c.kind == Kind.BOOLEAN or (c.kind == Kind.CATEGORICAL and c.n_unique <= MAX_ONEHOT_CATEGORIES):
+            low.append(c.name)
+        elif c.kind == Kind.CATEGORICAL:
+            high.append(c.name)
+    if low:
+        onehot = OneHotEncoder(
+            handle_unknown="infrequent_if_exist",
+            min_frequency=3,
+            drop="if_binary",
+            sparse_output=not options.dense,
+            dtype=np.float32,
+        )
+        steps.append(("onehot", Pipeline([("clean", CategoryCleaner()), ("encode", onehot)]), low))
+    if high:
+        target_type = "continuous" if task == "regression" else task
+        enc: list[tuple] = [
+            ("clean", CategoryCleaner()),
+            ("encode", TargetEncoder(target_type=target_type, random_state=0)),
+        ]
+        if options.scale:
+            enc.append(("scale", StandardScaler()))
+        steps.append(("target", Pipeline(enc), high))
+
+    dates = schema.names_of(Kind.DATETIME)
+    if dates:
+        date: list[tuple] = [("parts", DateFeatures())]
+        if options.impute:
+            date.append(("impute", SimpleImputer(strategy="median", keep_empty_features=True)))
+        if options.scale:
+            date.append(("scale", StandardScaler()))
+        steps.append(("date", Pipeline(date), dates))
+
+    for name in schema.names_of(Kind.TEXT):
+        steps.append((f"text_{name}", TextTfidf(), [name]))
+
+    if not steps:
+        raise ValueError("no usable feature columns")
+    return ColumnTransformer(
+        steps,
+        remainder="drop",
+        sparse_threshold=0.0 if options.dense else 0.3,
+    )
+
+
+def _columns(X) -> list:
+    return list(X.columns) if hasattr(X, "columns") else list(range(np.shape(X)[1]))
+
+
+def _frame(X, names) -> pd.DataFrame:
+    if isinstance(X, pd.DataFrame):
+        return X
+    return pd.DataFrame(np.asarray(X, dtype=object), columns=list(names))
