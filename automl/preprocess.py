@@ -52,7 +52,7 @@ class DateFeatures(TransformerMixin, BaseEstimator):
             if getattr(d.dt, "tz", None) is not None:
                 d = d.dt.tz_convert("UTC").dt.tz_localize(None)
             days = (d - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
-            parts = [days, d.dt.year, d.dt.month, d.dt.day, d.dt.dayofweek, d.dt.hour]
+            parts = [days, d.dt.year, d.dt.month, d.dt.day, d.dt.day_of_week, d.dt.hour]
             out.extend(np.asarray(p, dtype=float) for p in parts)
         return np.column_stack(out) if out else np.empty((len(X), 0))
 
@@ -132,7 +132,8 @@ def build_preprocessor(
 
     low, high = [], []
     for c in schema.columns:
-        if c.kind == Kind.BOOLEAN or (c.kind == Kind.CATEGORICAL and c.n_unique <= MAX_ONEHOT_CATEGORIES):
+        few = c.n_unique <= MAX_ONEHOT_CATEGORIES
+        if c.kind == Kind.BOOLEAN or (c.kind == Kind.CATEGORICAL and few):
             low.append(c.name)
         elif c.kind == Kind.CATEGORICAL:
             high.append(c.name)

@@ -1,0 +1,68 @@
+"""A run's settings in one frozen dataclass, validated in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+
+from automl.errors import ConfigError
+
+__all__ = ["TrainConfig", "available_cores"]
+
+
+def available_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a search, apart from the data.
+
+    ``cv_folds=None`` picks 5 folds, or 3 above 20,000 rows; ``n_workers=None`` runs one
+    single-threaded trial per core (on small machines this beats multi-threaded fits).
+    """
+
+    target: str
+    task: str = "auto"
+    metric: str | None = None
+    time_budget: float = 60.0
+    max_trials: int | None = None
+    cv_folds: int | None = None
+    families: tuple[str, ...] = field(default_factory=tuple)
+    seed: int = 0
+    n_workers: int | None = None
+    storage: str | None = None
+
+    def __post_init__(self):
+        if not str(self.target).strip():
+            raise ConfigError("No target given: name the column to predict (--target COLUMN).")
+        if not 1 <= self.time_budget <= 7 * 24 * 3600:
+            raise ConfigError(
+                f"time_budget must be between 1 second and 7 days; got {self.time_budget}."
+            )
+        if self.max_trials is not None and self.max_trials < 1:
+            raise ConfigError(f"max_trials must be at least 1; got {self.max_trials}.")
+        if self.cv_folds is not None and not 2 <= self.cv_folds <= 20:
+            raise ConfigError(f"cv_folds must be between 2 and 20; got {self.cv_folds}.")
+        if self.n_workers is not None and self.n_workers < 1:
+            raise ConfigError(f"n_workers must be at least 1; got {self.n_workers}.")
+        if self.storage and not self.storage.startswith(("postgresql", "mysql", "sqlite")):
+            raise ConfigError(
+                f"storage must be a database URL such as postgresql://user@host/db; "
+                f"got {self.storage!r}. Leave it empty for the run folder's journal file."
+            )
+        object.__setattr__(self, "families", tuple(self.families or ()))
+
+    def folds_for(self, n_rows: int) -> int:
+        return self.cv_folds or (5 if n_rows <= 20_000 else 3)
+
+    def workers(self) -> int:
+        return self.n_workers or available_cores()
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["families"] = list(self.families)
+        return d

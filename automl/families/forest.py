@@ -1,0 +1,66 @@
+"""Bagged trees: random forests and extremely randomised trees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from automl.families._base import Family, FamilyContext
+from automl.preprocess import PrepOptions
+
+__all__ = ["ExtraTrees", "RandomForest"]
+
+
+class _Forest(Family):
+    explainer = "tree"
+    prep = PrepOptions(impute=True)  # keeps forests independent of NaN support by version
+    cost = 2.0
+
+    def suggest(self, trial, ctx: FamilyContext) -> dict[str, Any]:
+        p = self.p
+        high = ctx.max_rounds(low=50, high=500) // 4
+        out = {
+            p("n_estimators"): trial.suggest_int(p("n_estimators"), 20, max(high, 50), log=True),
+            p("max_features"): trial.suggest_float(p("max_features"), 0.1, 1.0),
+            p("min_samples_leaf"): trial.suggest_int(p("min_samples_leaf"), 1, 32, log=True),
+        }
+        if ctx.task != "regression":
+            out[p("criterion")] = trial.suggest_categorical(p("criterion"), ["gini", "entropy"])
+        return out
+
+    def defaults(self, ctx):
+        high = max(ctx.max_rounds(low=50, high=500) // 4, 50)
+        base = dict(n_estimators=min(100, high), max_features=0.5, min_samples_leaf=1)
+        if ctx.task != "regression":
+            base["criterion"] = "gini"
+        return [{self.p(k): v for k, v in base.items()}]
+
+    def build(self, params, ctx):
+        cls = self._regressor() if ctx.task == "regression" else self._classifier()
+        return cls(**params, n_jobs=ctx.n_jobs, random_state=ctx.seed)
+
+
+class RandomForest(_Forest):
+    name = "rf"
+    title = "Random forest"
+
+    def _classifier(self):
+        from sklearn.ensemble import RandomForestClassifier
+        return RandomForestClassifier
+
+    def _regressor(self):
+        from sklearn.ensemble import RandomForestRegressor
+        return RandomForestRegressor
+
+
+class ExtraTrees(_Forest):
+    name = "et"
+    title = "Extra trees"
+    cost = 1.5
+
+    def _classifier(self):
+        from sklearn.ensemble import ExtraTreesClassifier
+        return ExtraTreesClassifier
+
+    def _regressor(self):
+        from sklearn.ensemble import ExtraTreesRegressor
+        return ExtraTreesRegressor

@@ -1,0 +1,87 @@
+"""What every trial of a run shares: the prepared data, folds, metric and families."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import optuna
+import pandas as pd
+from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.pipeline import Pipeline
+
+from automl.data.schema import Schema
+from automl.families import Family, FamilyContext, get_family
+from automl.metrics import Metric, get_metric
+from automl.preprocess import build_preprocessor
+from automl.runs import Run
+from automl.tasks import prepare_target
+
+__all__ = ["SearchContext", "make_pipeline", "open_storage"]
+
+
+@dataclass
+class SearchContext:
+    run: Run
+    X: pd.DataFrame
+    y: np.ndarray
+    schema: Schema  # of the feature columns
+    task: str
+    metric: Metric
+    families: tuple[str, ...]
+    folds: list[tuple[np.ndarray, np.ndarray]]
+    family_ctx: FamilyContext
+    max_trials: int | None
+    storage_url: str | None = None
+
+    @classmethod
+    def from_run(cls, run: Run, storage_url: str | None = None) -> SearchContext:
+        """Rebuild the context from a run folder (what a separate worker process does)."""
+        s = run.settings
+        cfg = s["config"]
+        prepared = prepare_target(run.read_data(), cfg["target"], s["task"], s["cv_folds"])
+        return cls.build(run, prepared.X, prepared.y, Schema.from_dict(s["schema"]), s["task"],
+                         get_metric(s["metric"], s["task"]), tuple(s["families"]),
+                         s["cv_folds"], cfg["seed"], cfg["time_budget"], cfg["max_trials"],
+                         storage_url or cfg.get("storage"))
+
+    @classmethod
+    def build(cls, run, X, y, schema, task, metric, families, cv_folds, seed, time_budget,
+              max_trials, storage_url=None) -> SearchContext:
+        n_classes = int(y.max()) + 1 if task != "regression" else 0
+        splitter = (KFold(cv_folds, shuffle=True, random_state=seed) if task == "regression"
+                    else StratifiedKFold(cv_folds, shuffle=True, random_state=seed))
+        folds = list(splitter.split(X, y))
+        fctx = FamilyContext(task=task, n_rows=len(X) * (cv_folds - 1) // cv_folds,
+                             n_columns=X.shape[1], n_classes=n_classes, seed=seed, n_jobs=1,
+                             time_budget=float(time_budget))
+        return cls(run, X, y, schema, task, metric, tuple(families), folds, fctx, max_trials,
+                   storage_url)
+
+    def storage(self):
+        return open_storage(self.run, self.storage_url)
+
+    def study(self, sampler=None, pruner=None) -> optuna.Study:
+        return optuna.load_study(study_name=self.run.study_name, storage=self.storage(),
+                                 sampler=sampler, pruner=pruner)
+
+    def refit_context(self, n_jobs: int) -> FamilyContext:
+        return replace(self.family_ctx, n_rows=len(self.X), n_jobs=n_jobs)
+
+
+def make_pipeline(schema: Schema, family: Family | str, params: dict, ctx: FamilyContext
+                  ) -> Pipeline:
+    """The one Pipeline that is cross-validated, refitted, explained and saved."""
+    family = get_family(family) if isinstance(family, str) else family
+    prep = build_preprocessor(schema, ctx.task, family.prep)
+    return Pipeline([("prep", prep), ("model", family.build(family.strip(params), ctx))])
+
+
+def open_storage(run: Run, url: str | None = None):
+    """The run's Optuna storage: a journal file in the run folder, or a database URL."""
+    if url:
+        return optuna.storages.RDBStorage(url, heartbeat_interval=None)
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    return JournalStorage(JournalFileBackend(str(run.journal_file)))

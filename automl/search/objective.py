@@ -1,0 +1,84 @@
+"""One trial: pick a family and its parameters, cross-validate the pipeline, record it all.
+
+Each fold's score is reported so the pruner can stop a weak trial early. A finished trial
+keeps its scores, timings, model size and out-of-fold predictions; a failing one its error.
+"""
+
+from __future__ import annotations
+
+import pickle
+import time
+
+import numpy as np
+import optuna
+
+from automl.families import get_family
+from automl.search.context import SearchContext, make_pipeline
+from automl.search.stopping import StopRequested, StopSignal
+
+__all__ = ["Objective", "predict_scores"]
+
+
+def predict_scores(pipe, X, task: str, n_classes: int) -> np.ndarray:
+    """Probabilities over all encoded classes (n, k), or values for regression (n,)."""
+    if task == "regression":
+        return np.asarray(pipe.predict(X), dtype=float)
+    proba = pipe.predict_proba(X)
+    seen = np.asarray(pipe.classes_, dtype=int)
+    if len(seen) == n_classes:
+        return proba
+    full = np.zeros((len(X), n_classes))
+    full[:, seen] = proba
+    return full
+
+
+class Objective:
+    def __init__(self, ctx: SearchContext, stop: StopSignal):
+        self.ctx = ctx
+        self.stop = stop
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        ctx = self.ctx
+        family = get_family(trial.suggest_categorical("family", list(ctx.families)))
+        params = family.suggest(trial, ctx.family_ctx)
+        k = ctx.family_ctx.n_classes
+        oof = np.zeros((len(ctx.y), k) if ctx.task != "regression" else len(ctx.y))
+        scores, fit_s, predict_s, n_pred = [], 0.0, 0.0, 0
+        try:
+            for step, (tr, va) in enumerate(ctx.folds):
+                if self.stop.requested():
+                    raise StopRequested
+                pipe = make_pipeline(ctx.schema, family, params, ctx.family_ctx)
+                t0 = time.perf_counter()
+                with self.stop.fitting():
+                    pipe.fit(ctx.X.iloc[tr], ctx.y[tr])
+                    t1 = time.perf_counter()
+                    pred = predict_scores(pipe, ctx.X.iloc[va], ctx.task, k)
+                t2 = time.perf_counter()
+                fit_s, predict_s, n_pred = fit_s + t1 - t0, predict_s + t2 - t1, n_pred + len(va)
+                oof[va] = pred
+                scores.append(ctx.metric(ctx.y[va], pred))
+                trial.report(scores[-1], step)
+                if trial.should_prune():
+                    self._record(trial, scores, fit_s, predict_s, n_pred)
+                    raise optuna.TrialPruned(f"pruned after fold {step + 1}")
+        except StopRequested:
+            trial.set_user_attr("stopped", True)
+            self._record(trial, scores, fit_s, predict_s, n_pred)
+            raise optuna.TrialPruned("stopped: time budget or stop request") from None
+        except optuna.TrialPruned:
+            raise
+        except Exception as exc:
+            trial.set_user_attr("error", f"{type(exc).__name__}: {exc}"[:500])
+            raise
+        self._record(trial, scores, fit_s, predict_s, n_pred)
+        trial.set_user_attr("size_kb", round(len(pickle.dumps(pipe)) / 1024, 1))
+        ctx.run.save_oof(trial.number, oof)
+        return float(np.mean(scores))
+
+    def _record(self, trial, scores, fit_s, predict_s, n_pred) -> None:
+        trial.set_user_attr("fold_scores", [round(s, 6) for s in scores])
+        trial.set_user_attr("std", float(np.std(scores)) if scores else None)
+        trial.set_user_attr("fit_s", round(fit_s, 4))
+        trial.set_user_attr("fold_fit_s", round(fit_s / max(len(scores), 1), 4))
+        trial.set_user_attr("predict_ms_per_1k", round(1e6 * predict_s / max(n_pred, 1), 3))

@@ -1,0 +1,109 @@
+"""The supervisor: starts worker processes, keeps the time budget, reports progress.
+
+The budget covers the whole run, refit included, so the supervisor keeps moving the search's
+stop time to leave room for refitting the current best model (estimated from its fold fit
+times). Workers stop between folds at that time; a fit still running at the hard deadline is
+interrupted with a signal; a worker that does not exit is killed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import optuna
+
+from automl.search.context import SearchContext
+from automl.search.worker import run_worker
+
+__all__ = ["Progress", "run_search"]
+
+_POLL_S = 0.2
+# Refit on all rows: more rows than a CV fold, and a margin for a slow machine.
+_REFIT_MARGIN = 1.5
+_SAVE_S = 0.5
+
+
+@dataclass
+class Progress:
+    elapsed: float
+    budget: float
+    n_complete: int
+    n_pruned: int
+    n_failed: int
+    best_value: float | None
+    best_family: str | None
+
+
+def refit_estimate(best: optuna.trial.FrozenTrial | None, folds: int) -> float:
+    """Expected seconds to refit ``best`` on all rows, from its mean fold fit time."""
+    if best is None:
+        return 0.0
+    return best.user_attrs.get("fold_fit_s", 0.0) * folds / max(folds - 1, 1) * _REFIT_MARGIN
+
+
+def run_search(
+    ctx: SearchContext,
+    *,
+    deadline: float,
+    n_workers: int,
+    start_method: str = "forkserver",
+    on_progress: Callable[[Progress], None] | None = None,
+) -> list[optuna.trial.FrozenTrial]:
+    """Run the search until ``deadline`` (Unix time by which the refitted model must be
+    saved), the trial cap or a stop request; return every trial."""
+    study = ctx.study()
+    maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
+    folds = len(ctx.folds)
+    slack = 0.5 + 0.02 * ctx.family_ctx.time_budget  # how long a last fold may overrun
+    mpc = mp.get_context(start_method)
+    procs = [mpc.Process(target=run_worker, args=(ctx, i), daemon=True)
+             for i in range(n_workers)]
+    ctx.run.set_stop_at(deadline - _SAVE_S)
+    for p in procs:
+        p.start()
+    started = time.time()
+    signalled = killed = 0.0
+    while any(p.is_alive() for p in procs):
+        time.sleep(_POLL_S)
+        trials = study.get_trials(deepcopy=False)
+        done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+        best = (max if maximize else min)(done, key=lambda t: t.value) if done else None
+        stop_at = deadline - refit_estimate(best, folds) - _SAVE_S - slack
+        stop_at = ctx.run.set_stop_at(stop_at)  # an earlier stop request wins
+        now = time.time()
+        if on_progress:
+            on_progress(Progress(
+                elapsed=now - started, budget=deadline - started,
+                n_complete=len(done),
+                n_pruned=sum(t.state == optuna.trial.TrialState.PRUNED for t in trials),
+                n_failed=sum(t.state == optuna.trial.TrialState.FAIL for t in trials),
+                best_value=best.value if best else None,
+                best_family=best.params.get("family") if best else None,
+            ))
+        if now >= stop_at + slack and not signalled:
+            signalled = now
+            for p in procs:
+                if p.is_alive():
+                    os.kill(p.pid, signal.SIGUSR1)
+        if signalled and now >= signalled + 2.0 and not killed:
+            killed = now
+            for p in procs:
+                if p.is_alive():
+                    p.kill()
+    for p in procs:
+        p.join()
+    _close_orphans(study)
+    return study.get_trials(deepcopy=False)
+
+
+def _close_orphans(study: optuna.Study) -> None:
+    """Mark trials left RUNNING by a killed worker as failed, so the study stays clean."""
+    storage = study._storage
+    for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        storage.set_trial_user_attr(t._trial_id, "stopped", True)
+        storage.set_trial_state_values(t._trial_id, optuna.trial.TrialState.FAIL)

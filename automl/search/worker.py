@@ -1,0 +1,68 @@
+"""A worker process: runs trials of one study, one single-threaded fit at a time.
+
+On a small machine one single-threaded trial per core beats multi-threaded fits several
+times over, so each worker pins every thread pool to one thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import optuna
+
+from automl.runs import Run
+from automl.search.context import SearchContext
+from automl.search.objective import Objective
+from automl.search.stopping import StopSignal
+
+__all__ = ["make_pruner", "make_sampler", "run_worker"]
+
+_COUNTED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED,
+             optuna.trial.TrialState.FAIL, optuna.trial.TrialState.RUNNING)
+
+
+def make_sampler(seed: int, n_families: int) -> optuna.samplers.BaseSampler:
+    return optuna.samplers.TPESampler(
+        seed=seed, multivariate=True, group=True, constant_liar=True,
+        n_startup_trials=max(10, n_families + 3), warn_independent_sampling=False,
+    )
+
+
+def make_pruner() -> optuna.pruners.BasePruner:
+    # Compare each fold's score with other trials' scores on the same fold.
+    return optuna.pruners.MedianPruner(n_startup_trials=8, n_warmup_steps=1)
+
+
+def run_worker(ctx: SearchContext | Run | str, index: int = 0, install_signal: bool = True
+               ) -> None:
+    """Run trials until the run's stop time, its trial cap, or a stop request."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    logging.getLogger("optuna").setLevel(logging.ERROR)
+    if not isinstance(ctx, SearchContext):
+        ctx = SearchContext.from_run(Run(ctx) if isinstance(ctx, str) else ctx)
+    stop = StopSignal(ctx.run)
+    if install_signal:
+        stop.install_handler()
+    seed = ctx.family_ctx.seed * 1000 + index
+    study = ctx.study(make_sampler(seed, len(ctx.families)), make_pruner())
+
+    def should_stop() -> bool:
+        if stop.requested():
+            return True
+        if ctx.max_trials is not None:
+            return len(study.get_trials(deepcopy=False, states=_COUNTED)) >= ctx.max_trials
+        return False
+
+    def callback(study, trial):
+        if should_stop():
+            study.stop()
+
+    if not should_stop():
+        study.optimize(Objective(ctx, stop), callbacks=[callback], catch=(Exception,),
+                       gc_after_trial=False)

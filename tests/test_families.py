@@ -1,0 +1,126 @@
+"""One contract, checked for every registered model family."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+
+from automl.bundle import load_model, save_model
+from automl.data.schema import ColumnInfo, Kind, Schema
+from automl.families import REGISTRY, FamilyContext, get_family, resolve_families
+from automl.errors import ConfigError
+from automl.search.context import make_pipeline
+from automl.search.objective import predict_scores
+
+FAMILIES = sorted(REGISTRY)
+TASKS = ["binary", "multiclass", "regression"]
+
+
+def _data(task):
+    loader = {"binary": load_breast_cancer, "multiclass": load_iris,
+              "regression": load_diabetes}[task]
+    X, y = loader(return_X_y=True, as_frame=True)
+    X = X.iloc[:, :6].copy()
+    X["color"] = np.where(np.arange(len(X)) % 3 == 0, "red", "blue")
+    X.loc[X.index[::7], X.columns[0]] = np.nan
+    schema = Schema(tuple(
+        ColumnInfo(c, Kind.CATEGORICAL if c == "color" else Kind.NUMERIC, str(X[c].dtype),
+                   int(X[c].isna().sum()), int(X[c].nunique()))
+        for c in X.columns))
+    y = y.to_numpy() if task == "regression" else y.to_numpy().astype(int)
+    return X, y, schema
+
+
+def _ctx(task, X, y):
+    return FamilyContext(task=task, n_rows=len(X), n_columns=X.shape[1],
+                         n_classes=0 if task == "regression" else int(y.max()) + 1,
+                         time_budget=10)
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_family_declares_itself(name):
+    fam = REGISTRY[name]
+    assert fam.name == name and fam.title
+    assert fam.tasks <= {"binary", "multiclass", "regression"}
+    assert fam.explainer in {"tree", "linear", "permutation"}
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+@pytest.mark.parametrize("task", TASKS)
+def test_defaults_lie_inside_the_search_space(name, task):
+    fam = REGISTRY[name]
+    X, y, _ = _data(task)
+    ctx = _ctx(task, X, y)
+    for default in fam.defaults(ctx):
+        assert all(k.startswith(f"{name}__") for k in default)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # FixedTrial warns on values outside the range
+            assert fam.suggest(optuna.trial.FixedTrial(default), ctx) == default
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+@pytest.mark.parametrize("task", TASKS)
+def test_sampled_parameters_are_prefixed_and_build(name, task):
+    fam = REGISTRY[name]
+    X, y, _ = _data(task)
+    ctx = _ctx(task, X, y)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    for _ in range(5):
+        trial = study.ask()
+        params = fam.suggest(trial, ctx)
+        assert params and all(k.startswith(f"{name}__") for k in params)
+        for k, v in params.items():
+            assert trial.distributions[k]._contains(trial.distributions[k].to_internal_repr(v))
+        assert fam.build(fam.strip(params), ctx) is not None
+        study.tell(trial, 0.0)
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+@pytest.mark.parametrize("task", TASKS)
+def test_fits_tiny_data_predicts_and_round_trips_through_a_model_file(name, task, tmp_path):
+    fam = REGISTRY[name]
+    X, y, schema = _data(task)
+    ctx = _ctx(task, X, y)
+    pipe = make_pipeline(schema, fam, fam.defaults(ctx)[0], ctx).fit(X, y)
+    pred = predict_scores(pipe, X, task, ctx.n_classes)
+    if task == "regression":
+        assert pred.shape == (len(X),) and np.isfinite(pred).all()
+        assert np.corrcoef(pred, y)[0, 1] > 0.5  # it learned something
+    else:
+        assert pred.shape == (len(X), ctx.n_classes)
+        np.testing.assert_allclose(pred.sum(1), 1, atol=1e-6)
+        assert (pred.argmax(1) == y).mean() > 0.8
+    classes = [] if task == "regression" else list(range(ctx.n_classes))
+    manifest = {"task": task, "target": "y", "classes": classes, "schema": schema.to_dict(),
+                "family": name}
+    path = save_model(tmp_path / "m.skops", pipe, manifest)
+    model = load_model(path)
+    out = model.predict(X)
+    if task == "regression":
+        np.testing.assert_allclose(out["prediction"].to_numpy(), pred, rtol=1e-6)
+    else:
+        cols = [f"proba_{c}" for c in classes]
+        np.testing.assert_allclose(out[cols].to_numpy(), pred, rtol=1e-5, atol=1e-7)
+
+
+def test_unknown_family_and_wrong_task_give_clear_errors():
+    with pytest.raises(ConfigError, match="Choose from: .*xgb"):
+        get_family("xgboostt")
+    assert resolve_families(None, "binary") == tuple(FAMILIES_IN_ORDER())
+    assert resolve_families(["xgb", "xgb", "linear"], "regression") == ("xgb", "linear")
+
+
+def FAMILIES_IN_ORDER():
+    return [n for n, f in REGISTRY.items() if f.supports("binary")]
+
+
+def test_search_space_shrinks_for_big_tables_and_short_budgets():
+    small = FamilyContext("binary", n_rows=1_000, n_columns=5, time_budget=60)
+    big = FamilyContext("binary", n_rows=500_000, n_columns=5, time_budget=60)
+    assert small.max_rounds() > big.max_rounds()
+    assert pd.Series([big.max_rounds()]).between(100, 2000).all()
