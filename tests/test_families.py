@@ -12,8 +12,8 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
 from automl.bundle import load_model, save_model
 from automl.data.schema import ColumnInfo, Kind, Schema
-from automl.families import REGISTRY, FamilyContext, get_family, resolve_families
 from automl.errors import ConfigError
+from automl.families import REGISTRY, FamilyContext, get_family, resolve_families
 from automl.search.context import make_pipeline
 from automl.search.objective import predict_scores
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 
 import optuna
 
@@ -23,10 +24,15 @@ _COUNTED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED,
 
 
 def make_sampler(seed: int, n_families: int) -> optuna.samplers.BaseSampler:
-    return optuna.samplers.TPESampler(
-        seed=seed, multivariate=True, group=True, constant_liar=True,
-        n_startup_trials=max(10, n_families + 3), warn_independent_sampling=False,
-    )
+    """TPE over the family choice and each family's conditional parameters; ``group``
+    models each family's parameters jointly, ``constant_liar`` keeps parallel workers
+    from sampling the same point."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(
+            seed=seed, multivariate=True, group=True, constant_liar=True,
+            n_startup_trials=max(10, n_families + 3),
+        )
 
 
 def make_pruner() -> optuna.pruners.BasePruner:

@@ -1,0 +1,214 @@
+"""The functions the CLI, the app and Python users call: train, predict, runs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import optuna
+import pandas as pd
+
+from automl.bundle import Model, load_model, save_model
+from automl.config import TrainConfig, available_cores
+from automl.data import Table, infer_schema, load_table
+from automl.errors import SearchError
+from automl.families import REGISTRY, get_family, resolve_families
+from automl.leaderboard import leaderboard
+from automl.metrics import get_metric
+from automl.runs import Run, runs_root
+from automl.search.context import SearchContext, make_pipeline, open_storage
+from automl.search.runner import Progress, run_search
+from automl.tasks import prepare_target
+
+__all__ = ["TrainResult", "predict", "start_run", "train"]
+
+
+@dataclass
+class TrainResult:
+    run_id: str
+    run_dir: Path
+    model_path: Path
+    task: str
+    metric: str
+    best: dict
+    leaderboard: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def load_model(self) -> Model:
+        return load_model(self.model_path)
+
+
+def as_table(data, **load_options) -> Table:
+    """A loaded Table from a path, an uploaded file object or a DataFrame."""
+    if isinstance(data, Table):
+        return data
+    if isinstance(data, pd.DataFrame):
+        from automl.data.loaders import frame_hash
+
+        frame = data.reset_index(drop=True)
+        frame.columns = [str(c) for c in frame.columns]
+        return Table(frame, infer_schema(frame), "DataFrame", [], frame_hash(frame))
+    return load_table(data, **load_options)
+
+
+def start_run(data, config: TrainConfig, *, root=None) -> tuple[SearchContext, list[str]]:
+    """Check the data and settings, create the run folder and its study with every family's
+    cheap defaults enqueued first. Returns the search context and warnings."""
+    table = as_table(data)
+    folds = config.folds_for(len(table.frame))
+    prepared = prepare_target(table.frame, config.target, config.task, folds)
+    target = next(c for c in table.frame.columns if c == config.target)
+    metric = get_metric(config.metric, prepared.task)
+    families = resolve_families(config.families, prepared.task)
+    schema = table.schema.without(target)
+    run = Run.create(root)
+    run.write_data(table.frame)
+    run.write_settings({
+        "config": {**config.to_dict(), "storage": _mask(config.storage)},
+        "task": prepared.task, "metric": metric.name, "direction": metric.direction,
+        "families": list(families), "cv_folds": folds, "classes": prepared.classes,
+        "schema": schema.to_dict(), "source": table.source, "data_hash": table.data_hash,
+        "n_rows": len(prepared.y), "created_at": time.time(),
+    })
+    ctx = SearchContext.build(run, prepared.X, prepared.y, schema, prepared.task, metric,
+                              families, folds, config.seed, config.time_budget,
+                              config.max_trials, config.storage)
+    study = optuna.create_study(storage=open_storage(run, config.storage),
+                                study_name=run.study_name, direction=metric.direction)
+    for name in sorted(families, key=lambda n: REGISTRY[n].cost):
+        for params in get_family(name).defaults(ctx.family_ctx):
+            study.enqueue_trial({"family": name, **params}, skip_if_exists=True)
+    run.update_status(state="created", n_trials=0)
+    return ctx, table.warnings + prepared.warnings
+
+
+def train(
+    data,
+    target: str,
+    *,
+    task: str = "auto",
+    metric: str | None = None,
+    time_budget: float = 60.0,
+    max_trials: int | None = None,
+    cv_folds: int | None = None,
+    families=None,
+    seed: int = 0,
+    storage: str | None = None,
+    out: str | os.PathLike | None = None,
+    runs_dir: str | os.PathLike | None = None,
+    n_workers: int | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    started_at: float | None = None,
+    start_method: str = "forkserver",
+) -> TrainResult:
+    """Search model families and their settings, refit the best on all rows, save it.
+
+    ``time_budget`` covers everything from ``started_at`` (default: now) to the saved model.
+    Workers are separate processes; ``start_method="fork"`` starts them fastest but is only
+    safe in a process that has not yet trained models with OpenMP (the CLI uses it).
+    """
+    t0 = started_at or time.time()
+    config = TrainConfig(target=target, task=task, metric=metric, time_budget=time_budget,
+                         max_trials=max_trials, cv_folds=cv_folds, families=tuple(families or ()),
+                         seed=seed, n_workers=n_workers, storage=storage)
+    ctx, warnings = start_run(data, config, root=runs_dir)
+    run = ctx.run
+    run.update_status(state="running", started_at=t0, pid=os.getpid())
+    try:
+        search_started = time.time()
+        trials = run_search(ctx, deadline=t0 + time_budget, n_workers=config.workers(),
+                            start_method=start_method, on_progress=on_progress)
+        run.update_status(search_started_at=search_started, search_ended_at=time.time(),
+                          n_workers=config.workers())
+        best = _best_trial(trials, ctx)
+        model_path = refit_and_save(ctx, best, trials)
+    except BaseException as exc:
+        run.update_status(state="failed", message=str(exc), ended_at=time.time())
+        raise
+    board = leaderboard(trials, ctx.metric.direction)
+    summary = {"family": best.params["family"], "score": best.value, "trial": best.number,
+               "params": {k: v for k, v in best.params.items() if k != "family"}}
+    run.update_status(state="finished", best=summary, n_trials=len(board),
+                      ended_at=time.time(), model=str(model_path))
+    if out is not None:
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(model_path, out)
+        model_path = out
+    return TrainResult(run.id, run.path, Path(model_path), ctx.task, ctx.metric.name, summary,
+                       board, warnings, time.time() - t0)
+
+
+def _best_trial(trials, ctx: SearchContext) -> optuna.trial.FrozenTrial:
+    done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if done:
+        pick = max if ctx.metric.direction == "maximize" else min
+        return pick(done, key=lambda t: t.value)
+    errors = Counter(t.user_attrs.get("error") for t in trials if t.user_attrs.get("error"))
+    if errors:
+        message, count = errors.most_common(1)[0]
+        raise SearchError(
+            f"Every trial failed ({len(trials)} tried). The most common error ({count}x): "
+            f"{message}. Check the data for columns that cannot be used, or try other "
+            "families (--families)."
+        )
+    raise SearchError(
+        f"No trial finished within the time budget of {ctx.family_ctx.time_budget:g} s "
+        f"({len(ctx.y)} rows, {len(ctx.folds)} folds). Raise --time-budget, lower --cv-folds, "
+        "or choose faster families (--families linear,lgbm)."
+    )
+
+
+def refit_and_save(ctx: SearchContext, best, trials) -> Path:
+    """Fit the best trial's pipeline on all rows and save it as the run's model file."""
+    from threadpoolctl import threadpool_limits
+
+    cores = available_cores()
+    family = get_family(best.params["family"])
+    pipe = make_pipeline(ctx.schema, family, best.params, ctx.refit_context(cores))
+    with threadpool_limits(cores):
+        pipe.fit(ctx.X, ctx.y)
+    s = ctx.run.settings
+    manifest = {
+        "task": ctx.task, "target": s["config"]["target"], "metric": ctx.metric.name,
+        "metric_direction": ctx.metric.direction, "classes": s["classes"],
+        "schema": s["schema"], "cv_score": best.value, "cv_std": best.user_attrs.get("std"),
+        "cv_folds": len(ctx.folds), "family": family.name, "family_title": family.title,
+        "explainer": family.explainer,
+        "params": {k: v for k, v in best.params.items() if k != "family"},
+        "trial": best.number, "n_trials": len(trials), "n_rows": len(ctx.y),
+        "source": s["source"], "data_hash": s["data_hash"], "run_id": ctx.run.id,
+    }
+    return save_model(ctx.run.model_file, pipe, manifest)
+
+
+def predict(model, data, *, out: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Score raw rows with a model file (path or loaded Model); optionally write a CSV."""
+    model = model if isinstance(model, Model) else load_model(model)
+    frame = as_table(data).frame if not isinstance(data, pd.DataFrame) else data
+    result = model.predict(frame)
+    if out is not None:
+        result.to_csv(out, index=False)
+    return result
+
+
+def _mask(url: str | None) -> str | None:
+    """A database URL without its password, safe to write to disk."""
+    if not url:
+        return url
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable URL>"
+
+
+def default_runs_dir() -> Path:
+    return runs_root()

@@ -1,0 +1,129 @@
+"""The ``automl`` command: train, predict, list runs, join a run as a worker.
+
+Heavy libraries are imported inside the commands, after the clock for the time budget has
+started, so ``--time-budget`` covers the whole command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+_STARTED = time.time()
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="automl", description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="search models for a table and save the best one")
+    t.add_argument("data", help="CSV, Parquet or Excel file")
+    t.add_argument("--target", required=True, help="the column to predict")
+    t.add_argument("--task", default="auto", choices=["auto", "binary", "multiclass",
+                                                      "regression"])
+    t.add_argument("--metric", help="roc_auc, log_loss, accuracy, f1, balanced_accuracy, "
+                                    "rmse, mae, r2 (default: roc_auc / log_loss / r2)")
+    t.add_argument("--time-budget", type=float, default=60.0, metavar="SECONDS",
+                   help="wall-clock limit for the whole command, refit included (default 60)")
+    t.add_argument("--max-trials", type=int, metavar="N")
+    t.add_argument("--cv-folds", type=int, metavar="K", help="default 5 (3 above 20k rows)")
+    t.add_argument("--families", help="comma-separated, e.g. xgb,lgbm,linear (default: all)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--workers", type=int, help="parallel trials (default: one per core)")
+    t.add_argument("--storage", metavar="URL",
+                   help="Optuna storage URL shared by several machines (postgresql://...)")
+    t.add_argument("--coerce-numbers", action="store_true",
+                   help="treat text in mostly numeric columns as missing instead of failing")
+    t.add_argument("--runs-dir", help="where run folders go (default ./runs or $AUTOML_RUNS_DIR)")
+    t.add_argument("--out", required=True, metavar="MODEL_FILE", help="where to save the model")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("predict", help="score rows with a model file")
+    p.add_argument("model")
+    p.add_argument("data")
+    p.add_argument("--out", required=True, metavar="PRED_CSV")
+
+    r = sub.add_parser("runs", help="list runs with status, best family and score")
+    r.add_argument("--runs-dir")
+
+    w = sub.add_parser("worker", help="join a run's search (several processes or machines)")
+    w.add_argument("run", help="run folder")
+    w.add_argument("--storage", metavar="URL", help="the run's database storage URL, if any")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from automl.errors import AutoMLError
+
+    try:
+        return {"train": _train, "predict": _predict, "runs": _runs,
+                "worker": _worker}[args.command](args)
+    except AutoMLError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _train(args) -> int:
+    from automl.api import as_table, train
+    from automl.cli_view import ProgressView, print_leaderboard
+
+    table = as_table(args.data, coerce_numbers=args.coerce_numbers)
+    for w in table.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    view = ProgressView(enabled=not args.quiet)
+    with view:
+        result = train(
+            table, args.target, task=args.task, metric=args.metric,
+            time_budget=args.time_budget, max_trials=args.max_trials, cv_folds=args.cv_folds,
+            families=[f.strip() for f in args.families.split(",")] if args.families else None,
+            seed=args.seed, storage=args.storage, out=args.out, runs_dir=args.runs_dir,
+            n_workers=args.workers, on_progress=view.update, started_at=_STARTED,
+            start_method="fork",
+        )
+    for w in result.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    print_leaderboard(result)
+    return 0
+
+
+def _predict(args) -> int:
+    from automl.api import predict
+    from automl.bundle import load_model
+
+    model = load_model(args.model)
+    result = predict(model, args.data, out=args.out)
+    for w in getattr(model, "last_warnings", []):
+        print(f"warning: {w}", file=sys.stderr)
+    print(f"wrote {len(result)} predictions to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _runs(args) -> int:
+    from automl.runs import list_runs
+
+    runs = list_runs(args.runs_dir)
+    if runs.empty:
+        print("no runs yet: `automl train DATA --target COLUMN --out MODEL` starts one")
+    else:
+        print(runs.to_string(index=False))
+    return 0
+
+
+def _worker(args) -> int:
+    from automl.runs import Run
+    from automl.search.context import SearchContext
+    from automl.search.worker import run_worker
+
+    run_worker(SearchContext.from_run(Run(args.run), args.storage))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

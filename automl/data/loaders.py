@@ -1,0 +1,315 @@
+"""Read a table from a file, an upload or (later) a database: the one gate for input.
+
+``load_table`` resolves the source to bytes or a URL, picks a loader from a small registry
+(file suffixes and URL schemes), then runs the same checks on every frame: limits, empty
+tables, column names, numbers stored as text, infinities. Each problem raises an
+``automl.errors`` class whose message says what to do. New sources (SQLite files, SQLAlchemy
+URLs) plug in with ``register_loader`` without changing ``load_table``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import re
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from automl.data import checks
+from automl.data.schema import Schema, infer_schema
+from automl.errors import (
+    ConfigError,
+    DataError,
+    DataLimitError,
+    EmptyDataError,
+    UnsupportedFormatError,
+)
+
+__all__ = ["LoadLimits", "Loaded", "Source", "Table", "load_table", "register_loader"]
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LoadLimits:
+    """Largest input accepted; beyond these a browser session or a laptop struggles."""
+
+    max_bytes: int = 200 * MiB
+    max_rows: int = 2_000_000
+    max_columns: int = 2_000
+
+
+@dataclass
+class Table:
+    """A loaded, checked table: what every later step starts from."""
+
+    frame: pd.DataFrame
+    schema: Schema
+    source: str  # the file name as the user gave it, or a URL without its password
+    warnings: list[str]
+    data_hash: str  # sha256 of names, dtypes and values: equal for equal content
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a loader receives: a display name, and the bytes (files) or the URL (databases)."""
+
+    name: str
+    data: bytes = b""
+    url: str | None = None
+
+
+@dataclass
+class Loaded:
+    """What a loader returns: the raw frame, notes for the user, and how numbers were written."""
+
+    frame: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    decimal: str = "."
+    thousands: str | None = None
+
+
+Loader = Callable[[Source, LoadLimits], Loaded]
+_LOADERS: dict[str, Loader] = {}
+
+
+def register_loader(keys: str | Iterable[str], fn: Loader) -> None:
+    """Register ``fn`` for file suffixes (``".csv"``) or URL schemes (``"postgresql://"``)."""
+    for key in [keys] if isinstance(keys, str) else list(keys):
+        key = key.lower()
+        if not (key.startswith(".") or key.endswith("://")):
+            raise ConfigError(f"loader key {key!r} must be a suffix like '.csv' or a URL "
+                              "scheme like 'sqlite://'")
+        _LOADERS[key] = fn
+
+
+def load_table(source: str | os.PathLike[str] | Any, *, limits: LoadLimits | None = None,
+               coerce_numbers: bool = False, name: str | None = None) -> Table:
+    """Load and check a table from a path, a URL, or a binary file-like object.
+
+    Args:
+        source: a path, a URL (``scheme://...``), or an object with ``.read()`` returning
+            bytes (e.g. Streamlit's ``UploadedFile``).
+        limits: size limits; ``LoadLimits()`` when omitted.
+        coerce_numbers: treat the few non-numbers in a mostly numeric column as missing
+            instead of raising ``NonNumericValuesError``.
+        name: file name to report and to pick the format by (needed for unnamed file-likes).
+    """
+    limits = limits or LoadLimits()
+    src = _resolve(source, name, limits)
+    loaded = _find_loader(src)(src, limits)
+    frame, notes = _finish(loaded, src.name, limits, coerce_numbers)
+    return Table(frame=frame, schema=infer_schema(frame), source=src.name,
+                 warnings=loaded.warnings + notes, data_hash=frame_hash(frame))
+
+
+def frame_hash(frame: pd.DataFrame) -> str:
+    """sha256 over column names, dtypes and values (not the index): stable across reloads."""
+    h = hashlib.sha256()
+    h.update("\x1f".join(f"{c}\x1e{t}" for c, t in frame.dtypes.items()).encode())
+    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def _resolve(source: Any, name: str | None, limits: LoadLimits) -> Source:
+    if isinstance(source, str) and "://" in source:
+        return Source(name=_redact(source), url=source)
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        if not path.is_file():
+            raise DataError(f"No file at {path}; check the path and try again.")
+        shown = name or path.name
+        _check_bytes(shown, path.stat().st_size, limits)
+        return Source(name=shown, data=path.read_bytes())
+    if hasattr(source, "read"):
+        shown = name or getattr(source, "name", None)
+        if not shown:
+            raise UnsupportedFormatError("Cannot tell the format of an unnamed file object; "
+                                         "pass name='data.csv' (or .parquet, .xlsx).")
+        if hasattr(source, "seek"):
+            source.seek(0)
+        data = source.read(limits.max_bytes + 1)
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        _check_bytes(Path(str(shown)).name, len(data), limits, at_least=True)
+        return Source(name=Path(str(shown)).name, data=data)
+    raise DataError(f"Cannot load a {type(source).__name__}; pass a file path, a URL or a "
+                    "binary file object.")
+
+
+def _redact(url: str) -> str:
+    """Drop the password from ``scheme://user:password@host/db`` before it is shown."""
+    return re.sub(r"(://[^/:@]*):[^@/]*@", r"\1:***@", url)
+
+
+def _check_bytes(name: str, size: int, limits: LoadLimits, at_least: bool = False) -> None:
+    if size > limits.max_bytes:
+        got = f"more than {limits.max_bytes / MiB:.1f}" if at_least else f"{size / MiB:.1f}"
+        raise DataLimitError(
+            f"{name} is {got} MiB, over the limit of {limits.max_bytes / MiB:.1f} MiB "
+            "(LoadLimits.max_bytes). Load a sample of the data, or raise the limit with "
+            "load_table(..., limits=LoadLimits(max_bytes=...)).")
+
+
+def _check_shape(name: str, rows: int, cols: int, limits: LoadLimits) -> None:
+    for what, got, limit, attr in (("rows", rows, limits.max_rows, "max_rows"),
+                                   ("columns", cols, limits.max_columns, "max_columns")):
+        if got > limit:
+            shown = f"more than {limit:,}" if what == "rows" and got == limit + 1 else f"{got:,}"
+            raise DataLimitError(
+                f"{name} has {shown} {what}, over the limit of {limit:,} (LoadLimits.{attr}). "
+                f"Load a sample of the data, or raise the limit with "
+                f"load_table(..., limits=LoadLimits({attr}=...)).")
+
+
+def _find_loader(src: Source) -> Loader:
+    if src.url is not None:
+        scheme = src.url.split("://", 1)[0].lower()
+        for key in (f"{scheme}://", f"{scheme.split('+')[0]}://"):
+            if key in _LOADERS:
+                return _LOADERS[key]
+        raise UnsupportedFormatError(
+            f"Database sources are not supported yet (got a '{scheme}://' URL). Export the "
+            "table to CSV, Parquet or Excel and load that file.")
+    suffix = Path(src.name).suffix.lower()
+    if suffix in _LOADERS:
+        return _LOADERS[suffix]
+    allowed = ", ".join(sorted(k for k in _LOADERS if k.startswith(".")))
+    what = f"files ending in '{suffix}'" if suffix else "files without a suffix"
+    raise UnsupportedFormatError(f"Cannot read {src.name}: {what} are not supported. Save it "
+                                 f"as one of: {allowed}.")
+
+
+def _finish(loaded: Loaded, name: str, limits: LoadLimits,
+            coerce: bool) -> tuple[pd.DataFrame, list[str]]:
+    """The checks every source gets, whatever its format."""
+    frame = loaded.frame
+    if frame.shape[1] == 0:
+        raise EmptyDataError(f"{name} is empty; choose a file with a header row and data rows.")
+    names, notes = checks.clean_names(list(frame.columns))
+    frame.columns = names
+    _check_shape(name, len(frame), frame.shape[1], limits)
+    if len(frame) == 0:
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        raise EmptyDataError(f"{name} has column names ({shown}) but no rows; add data rows "
+                             "below the header.")
+    frame = frame.reset_index(drop=True)
+    checks.normalise_text(frame)
+    checks.parse_iso_dates(frame)
+    notes += checks.numbers_from_text(frame, name=name, decimal=loaded.decimal,
+                                      thousands=loaded.thousands, coerce=coerce)
+    notes += checks.replace_infinities(frame)
+    return frame, notes
+
+
+# --- formats -------------------------------------------------------------------------------
+
+_NA = {"na_values": list(checks.MISSING_TOKENS), "keep_default_na": False}
+_LEADING_BLANK_LINES = re.compile(rb"^(?:[ \t\r]*\n)+")
+_RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def _load_csv(src: Source, limits: LoadLimits) -> Loaded:
+    data, encoding = checks.decode_to_utf8(src.data)
+    data = _LEADING_BLANK_LINES.sub(b"", data)  # the readers disagree on where the header is
+    if not data.strip():
+        raise EmptyDataError(f"{src.name} is empty; choose a file with a header row and data "
+                             "rows.")
+    lines = [ln for ln in data[:65536].decode("utf-8", "ignore").splitlines() if ln.strip()]
+    lines = lines[:200] if len(lines) < 2 or len(data) <= 65536 else lines[:-1][:200]
+    tsv = Path(src.name).suffix.lower() == ".tsv"
+    delim = "\t" if tsv else checks.sniff_delimiter(lines)
+    names, notes = checks.clean_names(next(csv.reader(lines[:1], delimiter=delim)))
+    _check_shape(src.name, 0, len(names), limits)
+    if encoding not in ("utf-8", "utf-8-sig", "utf-16", "utf-32"):
+        notes.append(f"{src.name} is not UTF-8; it was read as {encoding}. Check that accented "
+                     "letters look right, or save the file as UTF-8.")
+    decimal, thousands = checks.sniff_decimal(lines, delim)
+    frame = _read_csv(data, src.name, names, delim, decimal, thousands, limits)
+    return Loaded(frame, notes, decimal, thousands)
+
+
+def _read_csv(data: bytes, name: str, names: list[str], delim: str, decimal: str,
+              thousands: str | None, limits: LoadLimits) -> pd.DataFrame:
+    """pyarrow's multithreaded reader when the options allow, else the C reader.
+
+    The pyarrow engine has no ``decimal``/``thousands`` options and its errors carry no line
+    number, so any pyarrow failure is retried with the C engine to get a precise message.
+    """
+    opts = {"sep": delim, "names": names, "header": 0, **_NA}
+    if decimal == "." and thousands is None:
+        try:
+            return pd.read_csv(io.BytesIO(data), engine="pyarrow", **opts)
+        except Exception:  # the C engine below re-reads the file and explains what is wrong
+            pass
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(io.BytesIO(data), engine="c", decimal=decimal, index_col=False,
+                               thousands=thousands, nrows=limits.max_rows + 1, **opts)
+    except pd.errors.ParserWarning as e:  # every data row is longer than the header
+        width = len(next(csv.reader(data.decode("utf-8").splitlines()[1:2], delimiter=delim)))
+        raise DataError(_ragged(name, 2, width, len(names), delim)) from e
+    except pd.errors.ParserError as e:
+        m = _RAGGED.search(str(e))
+        if m:
+            raise DataError(_ragged(name, int(m[2]), int(m[3]), len(names), delim)) from e
+        raise DataError(f"{name} could not be read as CSV ({e}). Check for an unclosed quote "
+                        "near that place, or save the file again from a spreadsheet.") from e
+
+
+def _ragged(name: str, line: int, got: int, want: int, delim: str) -> str:
+    return (f"{name}: line {line} has {got} fields but the header has {want}, so values would "
+            f"shift into the wrong columns. Fix that row (often a {delim!r} inside a value "
+            "that should be quoted) and load again.")
+
+
+def _load_parquet(src: Source, limits: LoadLimits) -> Loaded:
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(io.BytesIO(src.data)).metadata
+        _check_shape(src.name, meta.num_rows, meta.num_columns, limits)
+        frame = pd.read_parquet(io.BytesIO(src.data), engine="pyarrow")
+    except DataLimitError:
+        raise
+    except Exception as e:
+        raise DataError(f"{src.name} could not be read as Parquet ({e}); write it again with "
+                        "pandas or pyarrow, or save it as CSV.") from e
+    if not isinstance(frame.index, pd.RangeIndex):
+        frame = frame.reset_index()  # a saved index is data the user may want
+    return Loaded(frame)
+
+
+def _load_excel(src: Source, limits: LoadLimits) -> Loaded:
+    """First sheet of an .xlsx workbook; header names come from openpyxl, unmangled."""
+    import openpyxl
+
+    if not src.data.startswith(b"PK"):
+        raise UnsupportedFormatError(f"{src.name} is not an .xlsx workbook (old .xls files "
+                                     "are not supported); save it as .xlsx or CSV.")
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(src.data), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+        header = list(next(sheet.iter_rows(max_row=1, values_only=True), ()))
+        book.close()
+        frame = pd.read_excel(io.BytesIO(src.data), engine="openpyxl", sheet_name=0,
+                              nrows=limits.max_rows + 1, **_NA)
+    except Exception as e:
+        raise DataError(f"{src.name} could not be read as an Excel workbook ({e}); save it "
+                        "again as .xlsx or CSV.") from e
+    if len(header) >= frame.shape[1]:
+        frame.columns = header[: frame.shape[1]]
+    return Loaded(frame)
+
+
+register_loader((".csv", ".tsv", ".txt"), _load_csv)
+register_loader((".parquet", ".pq"), _load_parquet)
+register_loader((".xlsx", ".xlsm", ".xls"), _load_excel)

@@ -1,0 +1,88 @@
+"""The command-line contract the benchmark drives, run as a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_breast_cancer
+
+AUTOML = [sys.executable, "-m", "automl.cli"]
+
+
+def _run(*args, cwd):
+    env = {**os.environ, "AUTOML_RUNS_DIR": str(Path(cwd) / "runs")}
+    return subprocess.run([*AUTOML, *map(str, args)], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    work = tmp_path_factory.mktemp("cli")
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    df = X.iloc[:, :8].assign(outcome=np.where(y == 1, "benign", "malignant"))
+    df.to_csv(work / "train.csv", index=False)
+    r = _run("train", "train.csv", "--target", "outcome", "--time-budget", "15",
+             "--max-trials", "10", "--families", "linear,xgb,lgbm", "--out", "model.skops",
+             cwd=work)
+    return work, df, r
+
+
+def test_train_prints_a_leaderboard_and_writes_the_model(trained):
+    work, _, r = trained
+    assert r.returncode == 0, r.stderr
+    assert "Leaderboard (roc_auc" in r.stdout and "Best per family" in r.stdout
+    assert (work / "model.skops").exists()
+
+
+def test_predict_writes_prediction_and_probabilities_in_input_order(trained):
+    work, df, _ = trained
+    new = df.drop(columns="outcome").iloc[:50]
+    new = new[list(reversed(new.columns))].assign(extra="ignored")  # reordered + extra column
+    new.to_csv(work / "new.csv", index=False)
+    r = _run("predict", "model.skops", "new.csv", "--out", "pred.csv", cwd=work)
+    assert r.returncode == 0, r.stderr
+    pred = pd.read_csv(work / "pred.csv")
+    assert list(pred.columns) == ["prediction", "proba_benign", "proba_malignant"]
+    assert len(pred) == 50
+    expected = np.where(df.outcome.iloc[:50] == "benign", "benign", "malignant")
+    assert (pred.prediction.to_numpy() == expected).mean() > 0.85
+
+
+def test_predict_names_missing_columns(trained):
+    work, df, _ = trained
+    df.drop(columns=["outcome", "mean radius"]).to_csv(work / "short.csv", index=False)
+    r = _run("predict", "model.skops", "short.csv", "--out", "p.csv", cwd=work)
+    assert r.returncode == 2
+    assert "mean radius" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_runs_lists_the_run_with_its_best_family(trained):
+    work, _, _ = trained
+    r = _run("runs", cwd=work)
+    assert r.returncode == 0
+    assert "finished" in r.stdout and "outcome" in r.stdout
+
+
+@pytest.mark.parametrize(("content", "args", "message"), [
+    ("a,b\n1,x\n2,y\n", ["--target", "c"], "Target column 'c' is not in the data"),
+    ("churn,b\n1,x\n2,y\n", ["--target", "chrun"], "Did you mean 'churn'"),
+    ("a,b\n1,x\n2,x\n3,x\n4,x\n", ["--target", "b"], "single value"),
+    ("", ["--target", "b"], "empty"),
+    ("a,b\n", ["--target", "b"], "no rows"),
+    ("a,b\n,1\n,2\n", ["--target", "a"], "has no values"),
+    ("a,b\n1,x\n2,y\n3,x\n4,y\n", ["--target", "b"], "too few for 5-fold"),
+])
+def test_bad_input_exits_non_zero_with_a_message_and_no_traceback(tmp_path, content, args,
+                                                                   message):
+    (tmp_path / "bad.csv").write_text(content)
+    r = _run("train", "bad.csv", *args, "--out", "m.skops", "--time-budget", "5",
+             cwd=tmp_path)
+    assert r.returncode == 2
+    assert message.lower() in r.stderr.lower(), r.stderr
+    assert "Traceback" not in r.stderr

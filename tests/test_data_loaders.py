@@ -1,0 +1,407 @@
+"""load_table on real files written to tmp_path: encodings, delimiters, messy cells, limits."""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import automl.data as data_pkg
+from automl.data import Kind, LoadLimits, Table, load_table, register_loader
+from automl.data.loaders import Loaded, Source
+from automl.errors import (
+    DataError,
+    DataLimitError,
+    EmptyDataError,
+    NonNumericValuesError,
+    UnsupportedFormatError,
+)
+
+SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
+
+
+def write(tmp_path: Path, name: str, content: str | bytes, encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode(encoding))
+    return path
+
+
+# --- encodings -------------------------------------------------------------------------------
+
+
+def test_utf8_bom_is_stripped_from_first_header(tmp_path):
+    t = load_table(write(tmp_path, "bom.csv", "\ufeffname,age\nAnn,31\nBo,42\n"))
+    assert list(t.frame.columns) == ["name", "age"]
+    assert t.frame["age"].tolist() == [31, 42]
+
+
+def test_utf16_with_bom(tmp_path):
+    t = load_table(write(tmp_path, "u16.csv", "city,temp\nZürich,3.5\nMálaga,18.25\n", "utf-16"))
+    assert list(t.frame.columns) == ["city", "temp"]
+    assert t.frame["city"].tolist() == ["Zürich", "Málaga"]
+    assert t.frame["temp"].tolist() == [3.5, 18.25]
+
+
+def test_cp1252_round_trips_accents_and_warns(tmp_path):
+    text = "name,drink,price\nJosé,café,2.5\nZoë,crème brûlée — “large”,4\n"
+    t = load_table(write(tmp_path, "legacy.csv", text, "cp1252"))
+    assert t.frame["drink"].tolist() == ["café", "crème brûlée — “large”"]
+    assert t.frame["name"].tolist() == ["José", "Zoë"]
+    assert any("cp1252" in w and "not UTF-8" in w for w in t.warnings)
+
+
+def test_utf8_file_has_no_encoding_warning(tmp_path):
+    t = load_table(write(tmp_path, "ok.csv", "a,b\ncafé,1\n"))
+    assert t.warnings == []
+
+
+# --- delimiters and decimals -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("delim", [",", ";", "\t", "|"])
+def test_each_delimiter_is_detected(tmp_path, delim):
+    rows = [["id", "colour", "size"], ["1", "red", "2.5"], ["2", "blue", "3"], ["3", "red", "1"]]
+    t = load_table(write(tmp_path, "d.csv", "\n".join(delim.join(r) for r in rows) + "\n"))
+    assert list(t.frame.columns) == ["id", "colour", "size"]
+    assert t.frame["size"].tolist() == [2.5, 3.0, 1.0]
+
+
+def test_tsv_suffix_uses_tab(tmp_path):
+    t = load_table(write(tmp_path, "d.tsv", "a\tb, with comma\n1\tx, y\n2\tz\n"))
+    assert list(t.frame.columns) == ["a", "b, with comma"]
+    assert t.frame["b, with comma"].tolist() == ["x, y", "z"]
+
+
+def test_decimal_comma_with_semicolons(tmp_path):
+    text = "produkt;preis;menge\nÄpfel;3,14;2\nBirnen;1.234,50;10\nKiwi;0,5;1\n"
+    t = load_table(write(tmp_path, "de.csv", text))
+    assert pd.api.types.is_float_dtype(t.frame["preis"])
+    assert t.frame["preis"].tolist() == pytest.approx([3.14, 1234.5, 0.5])
+    assert t.frame["menge"].tolist() == [2, 10, 1]
+
+
+def test_decimal_comma_column_with_junk_is_reported(tmp_path):
+    body = "".join(f"p{i};{i},5\n" for i in range(20)) + "px;unknown\n"
+    with pytest.raises(NonNumericValuesError, match="unknown"):
+        load_table(write(tmp_path, "de.csv", "name;value\n" + body))
+    t = load_table(write(tmp_path, "de.csv", "name;value\n" + body), coerce_numbers=True)
+    assert t.frame["value"].iloc[0] == 0.5
+    assert math.isnan(t.frame["value"].iloc[20])
+
+
+def test_leading_blank_lines_and_crlf(tmp_path):
+    t = load_table(write(tmp_path, "b.csv", "\n \r\na,b\r\n1,x\r\n3,y\r\n"))
+    assert list(t.frame.columns) == ["a", "b"]
+    assert t.frame["a"].tolist() == [1, 3]
+
+
+def test_plain_csv_uses_the_pyarrow_engine(tmp_path, monkeypatch):
+    engines: list[str] = []
+    real = pd.read_csv
+
+    def spy(*args, **kwargs):
+        engines.append(kwargs["engine"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("automl.data.loaders.pd.read_csv", spy)
+    load_table(write(tmp_path, "a.csv", "a,b\n1,x\n"))
+    load_table(write(tmp_path, "b.csv", "a;b\n1,5;x\n"))
+    assert engines == ["pyarrow", "c"]
+
+
+def test_quoted_commas_stay_in_their_field(tmp_path):
+    t = load_table(write(tmp_path, "q.csv", 'name,note\nAnn,"likes tea, not coffee"\nBo,ok\n'))
+    assert t.frame["note"].tolist() == ["likes tea, not coffee", "ok"]
+
+
+# --- missing values, empty and malformed files ------------------------------------------------
+
+
+def test_missing_tokens_become_missing(tmp_path):
+    tokens = ["", "NA", "N/A", "n/a", "null", "NULL", "NaN", "nan", "?", "-", "None"]
+    body = "".join(f"{i},{tok},{tok}\n" for i, tok in enumerate(tokens))
+    t = load_table(write(tmp_path, "m.csv", "id,num,cat\n" + body + "99,1.5,x\n"))
+    assert t.frame["num"].isna().sum() == len(tokens)
+    assert t.frame["cat"].isna().sum() == len(tokens)
+    assert t.frame["num"].iloc[-1] == 1.5
+    assert t.schema["num"].n_missing == len(tokens)
+
+
+def test_spaces_around_values_are_stripped(tmp_path):
+    t = load_table(write(tmp_path, "s.csv", "a,b\n x , 1 \ny, NA \n"))
+    assert t.frame["a"].tolist() == ["x", "y"]
+    assert t.frame["b"].iloc[0] == 1
+    assert math.isnan(t.frame["b"].iloc[1])
+
+
+@pytest.mark.parametrize("content", [b"", b"   \n\n  \r\n", "\ufeff".encode()])
+def test_empty_file(tmp_path, content):
+    with pytest.raises(EmptyDataError, match=r"empty\.csv is empty"):
+        load_table(write(tmp_path, "empty.csv", content))
+
+
+def test_header_only_file(tmp_path):
+    with pytest.raises(EmptyDataError, match=r"has column names \(a, b, c\) but no rows"):
+        load_table(write(tmp_path, "h.csv", "a,b,c\n"))
+
+
+def test_ragged_row_names_its_line(tmp_path):
+    with pytest.raises(DataError, match="line 4 has 4 fields but the header has 3"):
+        load_table(write(tmp_path, "r.csv", "a,b,c\n1,2,3\n4,5,6\n7,8,9,10\n11,12,13\n"))
+
+
+def test_rows_all_longer_than_header_are_not_shifted(tmp_path):
+    with pytest.raises(DataError, match="line 2 has 4 fields"):
+        load_table(write(tmp_path, "r.csv", "a,b,c\n1,2,3,4\n5,6,7,8\n"))
+
+
+def test_short_rows_are_padded_with_missing(tmp_path):
+    t = load_table(write(tmp_path, "short.csv", "a,b,c\n1,2,3\n4,5\n"))
+    assert t.frame["c"].isna().tolist() == [False, True]
+
+
+def test_duplicate_and_empty_headers_are_renamed_with_warnings(tmp_path):
+    t = load_table(write(tmp_path, "h.csv", " a ,b,a,,b\n1,2,3,4,5\n"))
+    assert list(t.frame.columns) == ["a", "b", "a.1", "column_4", "b.1"]
+    assert t.frame.iloc[0].tolist() == [1, 2, 3, 4, 5]
+    assert any("'a' appears more than once" in w for w in t.warnings)
+    assert any("Column 4 has no name" in w for w in t.warnings)
+
+
+# --- numbers stored as text, infinities -------------------------------------------------------
+
+
+def _mostly_numbers(tmp_path: Path) -> Path:
+    values = [str(i * 1.5) for i in range(30)]
+    values[4], values[17] = "abc", "n.a."
+    return write(tmp_path, "n.csv", "x,label\n" + "".join(f"{v},k{i}\n" for i, v in
+                                                        enumerate(values)))
+
+
+def test_junk_in_numeric_column_raises_with_examples(tmp_path):
+    with pytest.raises(NonNumericValuesError) as err:
+        load_table(_mostly_numbers(tmp_path))
+    msg = str(err.value)
+    assert "Column 'x'" in msg and "2 value(s)" in msg
+    assert "row 5 ('abc')" in msg and "row 18 ('n.a.')" in msg
+    assert "coerce_numbers=True" in msg
+
+
+def test_coerce_numbers_blanks_junk_and_warns(tmp_path):
+    t = load_table(_mostly_numbers(tmp_path), coerce_numbers=True)
+    assert pd.api.types.is_float_dtype(t.frame["x"])
+    assert t.frame["x"].isna().sum() == 2
+    assert t.frame["x"].iloc[3] == 4.5
+    assert t.schema["x"].kind is Kind.NUMERIC
+    assert any("'x'" in w and "2 value(s)" in w for w in t.warnings)
+
+
+def test_text_column_with_few_numbers_stays_text(tmp_path):
+    body = "".join(f"{i},{'7' if i == 0 else 'cat' + str(i % 3)}\n" for i in range(30))
+    t = load_table(write(tmp_path, "c.csv", "id,animal\n" + body))
+    assert t.frame["animal"].iloc[0] == "7"
+    assert t.schema["animal"].kind is Kind.CATEGORICAL
+
+
+def test_numbers_padded_with_spaces_become_numeric(tmp_path):
+    t = load_table(write(tmp_path, "p.csv", 'a,b\n" 1 ",x\n" 2",y\n'))
+    assert pd.api.types.is_integer_dtype(t.frame["a"])
+    assert t.frame["a"].tolist() == [1, 2]
+
+
+def test_infinite_values_become_missing_with_warning(tmp_path):
+    t = load_table(write(tmp_path, "inf.csv", "a,b\n1,inf\n2,-inf\n3,1e400\n4,2.5\n"))
+    assert t.frame["b"].isna().tolist() == [True, True, True, False]
+    assert any("'b'" in w and "3 infinite" in w for w in t.warnings)
+    assert not any("'a'" in w for w in t.warnings)
+
+
+# --- other formats and sources ----------------------------------------------------------------
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame({"id": [1, 2, 3], "city": ["Köln", "Lyon", None],
+                         "temp": [3.5, np.nan, 20.0], "flag": [True, False, True]})
+
+
+def test_parquet_round_trip(tmp_path):
+    path = tmp_path / "t.parquet"
+    _frame().to_parquet(path, index=False)
+    t = load_table(path)
+    pd.testing.assert_frame_equal(t.frame, _frame(), check_dtype=False)
+    assert t.schema["flag"].kind is Kind.BOOLEAN
+
+
+def test_excel_round_trip_with_messy_header(tmp_path):
+    df = _frame()
+    df.columns = ["id", " city ", "temp", "id"]
+    path = tmp_path / "t.xlsx"
+    df.to_excel(path, index=False)
+    t = load_table(path)
+    assert list(t.frame.columns) == ["id", "city", "temp", "id.1"]
+    assert t.frame["city"].tolist()[:2] == ["Köln", "Lyon"]
+    assert t.frame["temp"].tolist()[0] == 3.5
+    assert any("more than once" in w for w in t.warnings)
+
+
+def test_excel_numbers_with_junk_and_missing_tokens(tmp_path):
+    values: list[object] = [float(i) for i in range(30)]
+    values[2], values[9] = "n/a", "twelve"
+    path = tmp_path / "x.xlsx"
+    pd.DataFrame({"amount": values, "k": range(30)}).to_excel(path, index=False)
+    with pytest.raises(NonNumericValuesError, match=r"1 value\(s\).*row 10 \('twelve'\)"):
+        load_table(path)
+    t = load_table(path, coerce_numbers=True)
+    assert t.frame["amount"].isna().sum() == 2
+    assert t.schema["amount"].kind is Kind.NUMERIC
+
+
+def test_legacy_xls_gets_a_clear_message(tmp_path):
+    with pytest.raises(UnsupportedFormatError, match=r"save it as \.xlsx"):
+        load_table(write(tmp_path, "old.xls", b"\xd0\xcf\x11\xe0 not a zip"))
+
+
+def test_file_like_with_name_attribute(tmp_path):
+    buf = io.BytesIO(b"a;b\n1;x\n2;y\n")
+    buf.name = "upload.csv"
+    t = load_table(buf)
+    assert t.source == "upload.csv"
+    assert t.frame["a"].tolist() == [1, 2]
+
+
+def test_file_like_with_name_argument_picks_format(tmp_path):
+    buf = io.BytesIO()
+    _frame().to_parquet(buf, index=False)
+    t = load_table(buf, name="dir/upload.parquet")
+    assert t.source == "upload.parquet"
+    assert len(t.frame) == 3
+
+
+def test_unnamed_file_like_asks_for_a_name():
+    with pytest.raises(UnsupportedFormatError, match="name="):
+        load_table(io.BytesIO(b"a\n1\n"))
+
+
+def test_source_is_the_file_name_only(tmp_path):
+    sub = tmp_path / "deep" / "folder"
+    sub.mkdir(parents=True)
+    assert load_table(write(sub, "x.csv", "a\n1\n")).source == "x.csv"
+
+
+def test_unsupported_suffix_lists_supported(tmp_path):
+    with pytest.raises(UnsupportedFormatError) as err:
+        load_table(write(tmp_path, "data.json", "{}"))
+    assert "'.json'" in str(err.value)
+    for suffix in (".csv", ".parquet", ".xlsx"):
+        assert suffix in str(err.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(DataError, match="No file at"):
+        load_table(tmp_path / "nope.csv")
+
+
+def test_database_url_is_not_supported_yet_and_hides_password():
+    with pytest.raises(UnsupportedFormatError, match="not supported yet") as err:
+        load_table("postgresql://me:s3cret@db.example.com/sales")
+    assert "s3cret" not in str(err.value)
+
+
+def test_registry_dispatches_urls_by_scheme(monkeypatch):
+    monkeypatch.setattr("automl.data.loaders._LOADERS", dict(data_pkg.loaders._LOADERS))
+    seen: list[Source] = []
+
+    def fake(src: Source, limits: LoadLimits) -> Loaded:
+        seen.append(src)
+        return Loaded(pd.DataFrame({"x": [1, 2]}))
+
+    register_loader("sqlite://", fake)
+    t = load_table("sqlite+pysqlite://user:pw@/tmp/db.sqlite")
+    assert t.frame["x"].tolist() == [1, 2]
+    assert seen[0].url == "sqlite+pysqlite://user:pw@/tmp/db.sqlite"
+    assert "pw" not in t.source
+
+
+# --- limits ----------------------------------------------------------------------------------
+
+
+def test_row_limit(tmp_path):
+    path = write(tmp_path, "rows.csv", "a\n" + "".join(f"{i}\n" for i in range(11)))
+    assert len(load_table(path, limits=LoadLimits(max_rows=11)).frame) == 11
+    with pytest.raises(DataLimitError, match=r"rows.*LoadLimits\.max_rows.*sample"):
+        load_table(path, limits=LoadLimits(max_rows=10))
+
+
+def test_row_limit_with_c_engine(tmp_path):
+    path = write(tmp_path, "rows.csv", "a;b\n" + "".join(f"{i},5;x\n" for i in range(11)))
+    with pytest.raises(DataLimitError, match="more than 10 rows"):
+        load_table(path, limits=LoadLimits(max_rows=10))
+
+
+def test_column_limit(tmp_path):
+    path = write(tmp_path, "cols.csv", ",".join(f"c{i}" for i in range(6)) + "\n" +
+                 ",".join("1" * 6) + "\n")
+    with pytest.raises(DataLimitError, match=r"6 columns.*limit of 5.*max_columns"):
+        load_table(path, limits=LoadLimits(max_columns=5))
+
+
+def test_column_limit_parquet(tmp_path):
+    path = tmp_path / "t.parquet"
+    _frame().to_parquet(path, index=False)
+    with pytest.raises(DataLimitError, match="max_columns"):
+        load_table(path, limits=LoadLimits(max_columns=3))
+
+
+def test_byte_limit_for_paths_and_uploads(tmp_path):
+    path = write(tmp_path, "big.csv", "a\n" + "1\n" * 600)
+    with pytest.raises(DataLimitError, match=r"over the limit.*max_bytes.*sample"):
+        load_table(path, limits=LoadLimits(max_bytes=1000))
+    buf = io.BytesIO(path.read_bytes())
+    with pytest.raises(DataLimitError, match="more than"):
+        load_table(buf, name="big.csv", limits=LoadLimits(max_bytes=1000))
+
+
+# --- hash, schema, package surface -------------------------------------------------------------
+
+
+def test_data_hash_stable_and_sensitive(tmp_path):
+    a = write(tmp_path, "a.csv", "x,y\n1,foo\n2,bar\n")
+    first, second = load_table(a), load_table(a)
+    assert first.data_hash == second.data_hash
+    assert len(first.data_hash) == 64
+    changed = load_table(write(tmp_path, "b.csv", "x,y\n1,foo\n3,bar\n"))
+    renamed = load_table(write(tmp_path, "c.csv", "x,z\n1,foo\n2,bar\n"))
+    assert changed.data_hash != first.data_hash
+    assert renamed.data_hash != first.data_hash
+
+
+def test_iso_dates_parse_the_same_with_either_engine(tmp_path):
+    comma = load_table(write(tmp_path, "a.csv", "d,v\n2024-01-31,1.5\n2024-02-29,2\n"))
+    semi = load_table(write(tmp_path, "b.csv", "d;v\n2024-01-31;1,5\n2024-02-29;2\n"))
+    for t in (comma, semi):
+        assert str(t.frame["d"].dtype) == "datetime64[us]"
+        assert t.schema["d"].kind is Kind.DATETIME
+    assert comma.data_hash == semi.data_hash
+
+
+@pytest.mark.parametrize(("file", "target"), [("credit.csv", "Status"),
+                                               ("churn.csv", "churn"),
+                                               ("wages.csv", "wage")])
+def test_sample_data_loads_cleanly(file, target):
+    t = load_table(SAMPLE_DATA / file)
+    assert isinstance(t, Table)
+    assert t.warnings == []
+    assert target in t.frame.columns and len(t.frame) > 500
+    assert len(t.schema.names_of(Kind.CATEGORICAL, Kind.BOOLEAN)) >= 2
+
+
+def test_package_exports():
+    expected = {"load_table", "Table", "LoadLimits", "register_loader", "infer_schema",
+                "Schema", "ColumnInfo", "Kind"}
+    assert expected <= set(data_pkg.__all__)
+    for name in data_pkg.__all__:
+        assert hasattr(data_pkg, name)

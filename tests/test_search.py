@@ -1,0 +1,140 @@
+"""The search end to end through the Python API, on small real data."""
+
+from __future__ import annotations
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
+
+import automl
+from automl.errors import SearchError
+from automl.families import REGISTRY
+from automl.families.linear import Linear
+from automl.leaderboard import COLUMNS, best_per_family
+from automl.runs import Run, list_runs, open_run
+from automl.search.context import SearchContext
+from automl.search.worker import run_worker
+
+
+def _cancer() -> pd.DataFrame:
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    return X.iloc[:, :10].assign(diagnosis=np.where(y == 1, "benign", "malignant"))
+
+
+@pytest.fixture(scope="module")
+def binary_result(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    seen = []
+    result = automl.train(_cancer(), "diagnosis", time_budget=30, max_trials=12,
+                          families=["linear", "xgb", "rf", "lgbm"], runs_dir=root,
+                          on_progress=seen.append)
+    return result, root, seen
+
+
+def test_train_returns_a_leaderboard_and_a_model_that_predicts(binary_result):
+    result, _, seen = binary_result
+    board = result.leaderboard
+    assert list(board.columns) == COLUMNS
+    done = board[board.state == "complete"]
+    assert len(done) >= 4  # at least every family's cheap default
+    assert set(done.family) == {"linear", "xgb", "rf", "lgbm"}
+    assert done.score.is_monotonic_decreasing  # best first for ROC AUC
+    assert done.score.iloc[0] == pytest.approx(result.best["score"])
+    assert result.best["score"] > 0.95
+    assert (done.fit_s > 0).all() and (done.predict_ms_per_1k > 0).all()
+    assert (done.size_kb > 0).all() and done["std"].notna().all()
+    assert len(best_per_family(board)) == 4
+    assert len(board) <= 12 + 1  # the trial cap (one in flight may finish)
+    assert seen and seen[-1].n_complete >= 1
+
+
+def test_model_file_predicts_labels_and_probabilities_in_row_order(binary_result):
+    result, _, _ = binary_result
+    model = automl.load_model(result.model_path)
+    rows = _cancer().drop(columns="diagnosis").iloc[::-1]
+    out = model.predict(rows)
+    assert list(out.columns) == ["prediction", "proba_benign", "proba_malignant"]
+    assert out.index.equals(rows.index)
+    assert set(out.prediction) <= {"benign", "malignant"}
+    np.testing.assert_allclose(out[["proba_benign", "proba_malignant"]].sum(1), 1, atol=1e-6)
+    assert model.manifest["cv_score"] == pytest.approx(result.best["score"])
+    assert model.manifest["classes"] == ["benign", "malignant"]
+
+
+def test_run_folder_keeps_snapshot_study_and_out_of_fold_predictions(binary_result):
+    result, root, _ = binary_result
+    run = open_run(result.run_id, root)
+    assert run.status["state"] == "finished"
+    assert run.data_file.exists() and run.journal_file.exists() and run.model_file.exists()
+    best = result.best["trial"]
+    oof = run.load_oof(best)
+    assert oof.shape == (569, 2)
+    runs = list_runs(root)
+    assert runs.loc[runs.run == result.run_id, "best_family"].item() == result.best["family"]
+
+
+def test_regression_and_multiclass_defaults(tmp_path):
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    reg = automl.train(X.assign(progression=y), "progression", time_budget=20, max_trials=6,
+                       families=["linear", "hgb"], runs_dir=tmp_path)
+    assert reg.task == "regression" and reg.metric == "r2" and reg.best["score"] > 0.3
+    X, y = load_wine(return_X_y=True, as_frame=True)
+    multi = automl.train(X.assign(cultivar=y), "cultivar", time_budget=20, max_trials=6,
+                         families=["linear", "knn"], runs_dir=tmp_path, cv_folds=3)
+    assert multi.task == "multiclass" and multi.metric == "log_loss"
+    assert multi.best["score"] < 0.3  # log loss: lower is better
+    assert multi.leaderboard[multi.leaderboard.state == "complete"].score.is_monotonic_increasing
+
+
+class _Broken(Linear):
+    name = "broken"
+    title = "Always fails"
+
+    def build(self, params, ctx):
+        raise RuntimeError("this family always fails")
+
+
+def _context(tmp_path, families, max_trials):
+    config = automl.api.TrainConfig(target="diagnosis", families=families,
+                                    max_trials=max_trials, time_budget=60)
+    ctx, _ = automl.start_run(_cancer(), config, root=tmp_path)
+    return ctx
+
+
+def test_a_failing_trial_is_recorded_and_the_search_goes_on(tmp_path, monkeypatch):
+    monkeypatch.setitem(REGISTRY, "broken", _Broken())
+    ctx = _context(tmp_path, ("broken", "linear"), max_trials=4)
+    run_worker(ctx, install_signal=False)  # in this process, so the test family exists
+    trials = ctx.study().get_trials()
+    failed = [t for t in trials if t.state == optuna.trial.TrialState.FAIL]
+    assert failed and "this family always fails" in failed[0].user_attrs["error"]
+    assert any(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
+    board = automl.leaderboard(trials)
+    assert "this family always fails" in board[board.state == "failed"].error.iloc[0]
+
+
+def test_every_trial_failing_gives_one_clear_message(tmp_path, monkeypatch):
+    monkeypatch.setitem(REGISTRY, "broken", _Broken())
+    ctx = _context(tmp_path, ("broken",), max_trials=2)
+    run_worker(ctx, install_signal=False)
+    with pytest.raises(SearchError, match="Every trial failed.*always fails"):
+        automl.api._best_trial(ctx.study().get_trials(), ctx)
+
+
+def test_stop_request_ends_the_worker_and_keeps_finished_trials(tmp_path):
+    ctx = _context(tmp_path, ("linear",), max_trials=None)
+    ctx.run.request_stop()
+    ctx.run.set_stop_at(1e12)  # a later supervisor update must not undo the request
+    run_worker(ctx, install_signal=False)
+    assert ctx.study().get_trials(states=(optuna.trial.TrialState.COMPLETE,)) == []
+    assert ctx.run.stop_requested()
+
+
+def test_worker_rebuilds_its_context_from_the_run_folder(tmp_path):
+    ctx = _context(tmp_path, ("linear",), max_trials=2)
+    again = SearchContext.from_run(Run(ctx.run.path))
+    assert again.families == ("linear",) and again.task == "binary"
+    np.testing.assert_array_equal(again.y, ctx.y)
+    assert [list(v) for _, v in again.folds] == [list(v) for _, v in ctx.folds]
