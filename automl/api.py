@@ -14,14 +14,15 @@ import optuna
 import pandas as pd
 
 from automl.bundle import Model, load_model, save_model
-from automl.config import TrainConfig, available_cores
+from automl.config import TrainConfig
 from automl.data import Table, infer_schema, load_table
 from automl.errors import SearchError
 from automl.families import REGISTRY, get_family, resolve_families
 from automl.leaderboard import leaderboard
 from automl.metrics import get_metric
 from automl.runs import Run, runs_root
-from automl.search.context import SearchContext, make_pipeline, open_storage
+from automl.search.context import SearchContext, open_storage
+from automl.search.finalize import choose_and_refit, ranked
 from automl.search.runner import Progress, run_search
 from automl.tasks import prepare_target
 
@@ -126,14 +127,12 @@ def train(
                             start_method=start_method, on_progress=on_progress)
         run.update_status(search_started_at=search_started, search_ended_at=time.time(),
                           n_workers=config.workers())
-        best = _best_trial(trials, ctx)
-        model_path = refit_and_save(ctx, best, trials)
+        _check_some_trial_finished(trials, ctx)
+        model_path, summary = refit_and_save(ctx, trials, t0 + time_budget)
     except BaseException as exc:
         run.update_status(state="failed", message=str(exc), ended_at=time.time())
         raise
     board = leaderboard(trials, ctx.metric.direction)
-    summary = {"family": best.params["family"], "score": best.value, "trial": best.number,
-               "params": {k: v for k, v in best.params.items() if k != "family"}}
     run.update_status(state="finished", best=summary, n_trials=len(board),
                       ended_at=time.time(), model=str(model_path))
     if out is not None:
@@ -145,11 +144,9 @@ def train(
                        board, warnings, time.time() - t0)
 
 
-def _best_trial(trials, ctx: SearchContext) -> optuna.trial.FrozenTrial:
-    done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
-    if done:
-        pick = max if ctx.metric.direction == "maximize" else min
-        return pick(done, key=lambda t: t.value)
+def _check_some_trial_finished(trials, ctx: SearchContext) -> None:
+    if any(t.state == optuna.trial.TrialState.COMPLETE for t in trials):
+        return
     errors = Counter(t.user_attrs.get("error") for t in trials if t.user_attrs.get("error"))
     if errors:
         message, count = errors.most_common(1)[0]
@@ -165,27 +162,26 @@ def _best_trial(trials, ctx: SearchContext) -> optuna.trial.FrozenTrial:
     )
 
 
-def refit_and_save(ctx: SearchContext, best, trials) -> Path:
-    """Fit the best trial's pipeline on all rows and save it as the run's model file."""
-    from threadpoolctl import threadpool_limits
-
-    cores = available_cores()
-    family = get_family(best.params["family"])
-    pipe = make_pipeline(ctx.schema, family, best.params, ctx.refit_context(cores))
-    with threadpool_limits(cores):
-        pipe.fit(ctx.X, ctx.y)
+def refit_and_save(ctx: SearchContext, trials, deadline: float) -> tuple[Path, dict]:
+    """Refit the final model (best trial or ensemble) on all rows and save the model file."""
+    final = choose_and_refit(ctx, trials, deadline)
     s = ctx.run.settings
+    best = ranked(trials, ctx.metric.direction == "maximize")[0]
+    family = get_family(final.family) if final.family != "ensemble" else None
     manifest = {
         "task": ctx.task, "target": s["config"]["target"], "metric": ctx.metric.name,
         "metric_direction": ctx.metric.direction, "classes": s["classes"],
-        "schema": s["schema"], "cv_score": best.value, "cv_std": best.user_attrs.get("std"),
-        "cv_folds": len(ctx.folds), "family": family.name, "family_title": family.title,
-        "explainer": family.explainer,
-        "params": {k: v for k, v in best.params.items() if k != "family"},
-        "trial": best.number, "n_trials": len(trials), "n_rows": len(ctx.y),
-        "source": s["source"], "data_hash": s["data_hash"], "run_id": ctx.run.id,
+        "schema": s["schema"], "cv_score": final.score, "cv_folds": len(ctx.folds),
+        "family": final.family, "family_title": family.title if family else "Ensemble",
+        "explainer": family.explainer if family else "ensemble",
+        "params": {k: v for k, v in best.params.items() if k != "family"} if family else {},
+        "members": final.members, "best_trial": best.number, "n_trials": len(trials),
+        "n_rows": len(ctx.y), "source": s["source"], "data_hash": s["data_hash"],
+        "run_id": ctx.run.id,
     }
-    return save_model(ctx.run.model_file, pipe, manifest)
+    summary = {"family": final.family, "score": final.score, "trial": best.number,
+               "params": manifest["params"], "members": final.members}
+    return save_model(ctx.run.model_file, final.estimator, manifest), summary
 
 
 def predict(model, data, *, out: str | os.PathLike | None = None) -> pd.DataFrame:

@@ -41,6 +41,7 @@ _SNIFF_BYTES = 2**20  # files shorter than this are also parsed as a pickle opco
 # Types skops does not trust by default that real automl pipelines contain (found by dumping
 # every family's pipeline). Fixed on purpose: a file may not widen it.
 ALLOWED_TYPES = frozenset({
+    "automl.ensemble.WeightedEnsemble",
     "automl.preprocess.CategoryCleaner",
     "automl.preprocess.DateFeatures",
     "automl.preprocess.TextTfidf",

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn import metrics as skm
+from scipy.stats import rankdata
 
 from automl.errors import ConfigError
 
@@ -33,19 +33,50 @@ class Metric:
         return a > b if self.direction == "maximize" else a < b
 
 
+# Plain numpy versions: scikit-learn's validation costs ~5 ms a call, and the search and the
+# ensemble selection call these thousands of times. tests/test_metrics.py checks they agree.
+def _binary_auc(pos: np.ndarray, score: np.ndarray) -> float:
+    n_pos = int(pos.sum())
+    n_neg = len(pos) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = rankdata(score)
+    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
 def _roc_auc(y, proba):
     if proba.shape[1] == 2:
-        return skm.roc_auc_score(y, proba[:, 1])
-    return skm.roc_auc_score(y, proba, multi_class="ovr", labels=np.arange(proba.shape[1]))
+        return _binary_auc(y == 1, proba[:, 1])
+    present = np.unique(y)
+    return float(np.nanmean([_binary_auc(y == c, proba[:, c]) for c in present]))
 
 
 def _log_loss(y, proba):
-    return skm.log_loss(y, np.clip(proba, 1e-15, 1), labels=np.arange(proba.shape[1]))
+    proba = np.clip(proba, 1e-15, 1)
+    proba = proba / proba.sum(1, keepdims=True)  # float32 sums drift from 1 by ~1e-7
+    return float(-np.mean(np.log(proba[np.arange(len(y)), y])))
 
 
 def _f1(y, proba):
-    avg = "binary" if proba.shape[1] == 2 else "macro"
-    return skm.f1_score(y, proba.argmax(1), average=avg, zero_division=0)
+    pred = proba.argmax(1)
+    classes = [1] if proba.shape[1] == 2 else np.union1d(np.unique(y), np.unique(pred))
+    scores = []
+    for c in classes:
+        tp = np.sum((pred == c) & (y == c))
+        denom = np.sum(pred == c) + np.sum(y == c)
+        scores.append(2 * tp / denom if denom else 0.0)
+    return float(np.mean(scores))
+
+
+def _balanced_accuracy(y, proba):
+    pred = proba.argmax(1)
+    return float(np.mean([np.mean(pred[y == c] == c) for c in np.unique(y)]))
+
+
+def _r2(y, pred):
+    ss_res = np.sum((y - pred) ** 2)
+    ss_tot = np.sum((y - y.mean()) ** 2)
+    return float(1 - ss_res / ss_tot) if ss_tot else 0.0
 
 
 _CLS = frozenset({"binary", "multiclass"})
@@ -56,13 +87,12 @@ METRICS: dict[str, Metric] = {
         Metric("roc_auc", "ROC AUC", "maximize", _CLS, _roc_auc),
         Metric("log_loss", "log loss", "minimize", _CLS, _log_loss),
         Metric("accuracy", "accuracy", "maximize", _CLS,
-               lambda y, p: skm.accuracy_score(y, p.argmax(1))),
+               lambda y, p: np.mean(p.argmax(1) == y)),
         Metric("f1", "F1", "maximize", _CLS, _f1),
-        Metric("balanced_accuracy", "balanced accuracy", "maximize", _CLS,
-               lambda y, p: skm.balanced_accuracy_score(y, p.argmax(1))),
-        Metric("rmse", "RMSE", "minimize", _REG, skm.root_mean_squared_error),
-        Metric("mae", "MAE", "minimize", _REG, skm.mean_absolute_error),
-        Metric("r2", "R²", "maximize", _REG, skm.r2_score),
+        Metric("balanced_accuracy", "balanced accuracy", "maximize", _CLS, _balanced_accuracy),
+        Metric("rmse", "RMSE", "minimize", _REG, lambda y, p: np.sqrt(np.mean((y - p) ** 2))),
+        Metric("mae", "MAE", "minimize", _REG, lambda y, p: np.mean(np.abs(y - p))),
+        Metric("r2", "R²", "maximize", _REG, _r2),
     ]
 }
 DEFAULT_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "r2"}

@@ -18,14 +18,13 @@ from dataclasses import dataclass
 import optuna
 
 from automl.search.context import SearchContext
+from automl.search.finalize import likely_members, refit_estimate
 from automl.search.worker import run_worker
 
 __all__ = ["Progress", "run_search"]
 
 _POLL_S = 0.2
-# Refit on all rows: more rows than a CV fold, and a margin for a slow machine.
-_REFIT_MARGIN = 1.5
-_SAVE_S = 0.5
+_SAVE_S = 1.0  # choosing an ensemble and writing the model file
 
 
 @dataclass
@@ -37,13 +36,6 @@ class Progress:
     n_failed: int
     best_value: float | None
     best_family: str | None
-
-
-def refit_estimate(best: optuna.trial.FrozenTrial | None, folds: int) -> float:
-    """Expected seconds to refit ``best`` on all rows, from its mean fold fit time."""
-    if best is None:
-        return 0.0
-    return best.user_attrs.get("fold_fit_s", 0.0) * folds / max(folds - 1, 1) * _REFIT_MARGIN
 
 
 def run_search(
@@ -73,7 +65,8 @@ def run_search(
         trials = study.get_trials(deepcopy=False)
         done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
         best = (max if maximize else min)(done, key=lambda t: t.value) if done else None
-        stop_at = deadline - refit_estimate(best, folds) - _SAVE_S - slack
+        reserve = sum(refit_estimate(t, folds) for t in likely_members(trials, maximize))
+        stop_at = deadline - reserve - _SAVE_S - slack
         stop_at = ctx.run.set_stop_at(stop_at)  # an earlier stop request wins
         now = time.time()
         if on_progress:
