@@ -51,6 +51,7 @@ ALLOWED_TYPES = frozenset({
     "lightgbm.sklearn.LGBMRegressor",
     "numpy.dtype",
     "sklearn.metrics._dist_metrics.EuclideanDistance64",
+    "sklearn.model_selection._split.KFold",
     "sklearn.metrics._dist_metrics.ManhattanDistance64",
     "sklearn.metrics._dist_metrics.MinkowskiDistance64",
     "sklearn.neighbors._ball_tree.BallTree",

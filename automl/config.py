@@ -49,7 +49,8 @@ class TrainConfig:
             raise ConfigError(f"cv_folds must be between 2 and 20; got {self.cv_folds}.")
         if self.n_workers is not None and self.n_workers < 1:
             raise ConfigError(f"n_workers must be at least 1; got {self.n_workers}.")
-        if self.storage and not self.storage.startswith(("postgresql", "mysql", "sqlite")):
+        if self.storage and not self.storage.startswith(
+            ("postgresql", "postgres", "mysql", "mariadb", "sqlite")):
             raise ConfigError(
                 f"storage must be a database URL such as postgresql://user@host/db; "
                 f"got {self.storage!r}. Leave it empty for the run folder's journal file."

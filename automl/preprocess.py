@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
+from sklearn.model_selection import KFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler, TargetEncoder
 
@@ -150,7 +151,8 @@ def build_preprocessor(
         target_type = "continuous" if task == "regression" else task
         enc: list[tuple] = [
             ("clean", CategoryCleaner()),
-            ("encode", TargetEncoder(target_type=target_type, random_state=0)),
+            ("encode", TargetEncoder(target_type=target_type,
+                                     cv=KFold(5, shuffle=True, random_state=0))),
         ]
         if options.scale:
             enc.append(("scale", StandardScaler()))

@@ -77,6 +77,9 @@ def test_runs_lists_the_run_with_its_best_family(trained):
     ("a,b\n", ["--target", "b"], "no rows"),
     ("a,b\n,1\n,2\n", ["--target", "a"], "has no values"),
     ("a,b\n1,x\n2,y\n3,x\n4,y\n", ["--target", "b"], "too few for 5-fold"),
+    ("a,b\n" + "1,x\n2,y\n" * 10 + "3,z\n", ["--target", "b"], "Class 'z' of 'b' has a single"),
+    ("a,b\n" + "".join(f"{i},{i % 2}\n" for i in range(40)) + "abc,1\n", ["--target", "b"],
+     "'a'"),
 ])
 def test_bad_input_exits_non_zero_with_a_message_and_no_traceback(tmp_path, content, args,
                                                                    message):
@@ -86,3 +89,26 @@ def test_bad_input_exits_non_zero_with_a_message_and_no_traceback(tmp_path, cont
     assert r.returncode == 2
     assert message.lower() in r.stderr.lower(), r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_text_in_a_numeric_column_names_the_column_and_the_fix(tmp_path):
+    rows = "".join(f"{i},{i % 2}\n" for i in range(40))
+    (tmp_path / "junk.csv").write_text("amount,label\n" + rows + "12O0,1\n")
+    r = _run("train", "junk.csv", "--target", "label", "--out", "m.skops", "--time-budget", "5",
+             cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "amount" in r.stderr and "12O0" in r.stderr and "--coerce-numbers" in r.stderr
+
+
+def test_worker_command_joins_an_existing_run(tmp_path):
+    import automl
+    from automl.config import TrainConfig
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    df = X.iloc[:, :5].assign(outcome=y)
+    ctx, _ = automl.start_run(df, TrainConfig(target="outcome", families=("linear",),
+                                              max_trials=3), root=tmp_path / "runs")
+    r = _run("worker", ctx.run.path, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    done = [t for t in ctx.study().get_trials() if t.state.name == "COMPLETE"]
+    assert len(done) == 3 and all(t.params["family"] == "linear" for t in done)

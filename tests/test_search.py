@@ -144,3 +144,20 @@ def test_worker_rebuilds_its_context_from_the_run_folder(tmp_path):
     assert again.families == ("linear",) and again.task == "binary"
     np.testing.assert_array_equal(again.y, ctx.y)
     assert [list(v) for _, v in again.folds] == [list(v) for _, v in ctx.folds]
+
+
+@pytest.mark.slow
+def test_postgresql_storage_is_shared_by_the_workers(tmp_path):
+    from tests.servers import POSTGRES_URL, require_server
+
+    url = require_server(POSTGRES_URL)
+    result = automl.train(_cancer(), "diagnosis", time_budget=40, max_trials=6,
+                          families=["linear", "lgbm"], storage=url, runs_dir=tmp_path)
+    study = optuna.load_study(study_name=f"automl-{result.run_id}",
+                              storage=automl.search.context.driver_url(url))
+    assert len(study.trials) >= 6
+    assert {t.params["family"] for t in study.trials} == {"linear", "lgbm"}
+    settings = open_run(result.run_id, tmp_path).settings
+    assert settings["config"]["storage"].startswith("postgresql")
+    optuna.delete_study(study_name=study.study_name,
+                        storage=automl.search.context.driver_url(url))

@@ -17,7 +17,11 @@ from automl.preprocess import build_preprocessor
 from automl.runs import Run
 from automl.tasks import prepare_target
 
-__all__ = ["SearchContext", "make_pipeline", "open_storage"]
+__all__ = ["SearchContext", "driver_url", "make_pipeline", "open_storage"]
+
+# Plain URLs name the drivers this project installs (the `db` extra).
+_DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg",
+            "mysql": "mysql+pymysql", "mariadb": "mysql+pymysql"}
 
 
 @dataclass
@@ -77,10 +81,16 @@ def make_pipeline(schema: Schema, family: Family | str, params: dict, ctx: Famil
     return Pipeline([("prep", prep), ("model", family.build(family.strip(params), ctx))])
 
 
+def driver_url(url: str) -> str:
+    """``postgresql://...`` -> ``postgresql+psycopg://...``; explicit drivers are kept."""
+    scheme, sep, rest = url.partition("://")
+    return f"{_DRIVERS.get(scheme, scheme)}{sep}{rest}"
+
+
 def open_storage(run: Run, url: str | None = None):
     """The run's Optuna storage: a journal file in the run folder, or a database URL."""
     if url:
-        return optuna.storages.RDBStorage(url, heartbeat_interval=None)
+        return optuna.storages.RDBStorage(driver_url(url))
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
 

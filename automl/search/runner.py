@@ -52,6 +52,8 @@ def run_search(
     maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
     folds = len(ctx.folds)
     slack = 0.5 + 0.02 * ctx.family_ctx.time_budget  # how long a last fold may overrun
+    if ctx.storage_url and start_method == "fork":
+        start_method = "forkserver"  # a forked child must not inherit database connections
     mpc = mp.get_context(start_method)
     procs = [mpc.Process(target=run_worker, args=(ctx, i), daemon=True)
              for i in range(n_workers)]
