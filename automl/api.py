@@ -119,22 +119,11 @@ def train(
                          max_trials=max_trials, cv_folds=cv_folds, families=tuple(families or ()),
                          seed=seed, n_workers=n_workers, storage=storage)
     ctx, warnings = start_run(data, config, root=runs_dir)
-    run = ctx.run
-    run.update_status(state="running", started_at=t0, pid=os.getpid())
-    try:
-        search_started = time.time()
-        trials = run_search(ctx, deadline=t0 + time_budget, n_workers=config.workers(),
-                            start_method=start_method, on_progress=on_progress)
-        run.update_status(search_started_at=search_started, search_ended_at=time.time(),
-                          n_workers=config.workers())
-        _check_some_trial_finished(trials, ctx)
-        model_path, summary = refit_and_save(ctx, trials, t0 + time_budget)
-    except BaseException as exc:
-        run.update_status(state="failed", message=str(exc), ended_at=time.time())
-        raise
+    trials, model_path, summary = execute(ctx, started_at=t0, deadline=t0 + time_budget,
+                                          n_workers=config.workers(),
+                                          start_method=start_method, on_progress=on_progress)
     board = leaderboard(trials, ctx.metric.direction)
-    run.update_status(state="finished", best=summary, n_trials=len(board),
-                      ended_at=time.time(), model=str(model_path))
+    run = ctx.run
     if out is not None:
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -142,6 +131,32 @@ def train(
         model_path = out
     return TrainResult(run.id, run.path, Path(model_path), ctx.task, ctx.metric.name, summary,
                        board, warnings, time.time() - t0)
+
+
+def execute(ctx: SearchContext, *, started_at: float, deadline: float, n_workers: int,
+            start_method: str = "forkserver",
+            on_progress: Callable[[Progress], None] | None = None):
+    """Search until ``deadline``, then refit and save the final model. The run's status
+    follows along (running, then finished or failed). Returns trials, model path, summary."""
+    run = ctx.run
+    run.update_status(state="running", started_at=started_at, pid=os.getpid(),
+                      deadline=deadline, message=None)
+    try:
+        search_started = time.time()
+        trials = run_search(ctx, deadline=deadline, n_workers=n_workers,
+                            start_method=start_method, on_progress=on_progress)
+        run.update_status(search_started_at=search_started, search_ended_at=time.time(),
+                          n_workers=n_workers)
+        _check_some_trial_finished(trials, ctx)
+        model_path, summary = refit_and_save(ctx, trials, deadline)
+    except BaseException as exc:
+        run.update_status(state="failed", message=str(exc) or type(exc).__name__,
+                          ended_at=time.time())
+        raise
+    stopped = run.stop_requested()
+    run.update_status(state="stopped" if stopped else "finished", best=summary,
+                      n_trials=len(trials), ended_at=time.time(), model=str(model_path))
+    return trials, model_path, summary
 
 
 def _check_some_trial_finished(trials, ctx: SearchContext) -> None:

@@ -52,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     w = sub.add_parser("worker", help="join a run's search (several processes or machines)")
     w.add_argument("run", help="run folder")
     w.add_argument("--storage", metavar="URL", help="the run's database storage URL, if any")
+    s = sub.add_parser("supervise", help="run a prepared run's search, refit and save "
+                                         "(what the app starts in the background)")
+    s.add_argument("run", help="run folder")
+    s.add_argument("--time-budget", type=float, required=True, metavar="SECONDS")
+    s.add_argument("--storage", metavar="URL")
     return ap
 
 
@@ -61,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return {"train": _train, "predict": _predict, "runs": _runs,
-                "worker": _worker}[args.command](args)
+                "worker": _worker, "supervise": _supervise}[args.command](args)
     except AutoMLError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -116,12 +121,30 @@ def _runs(args) -> int:
     return 0
 
 
-def _worker(args) -> int:
+def _supervise(args) -> int:
+    from automl.background import supervise
+
+    supervise(_run_folder(args.run), args.time_budget, started_at=_STARTED,
+              storage_url=args.storage)
+    return 0
+
+
+def _run_folder(path: str):
+    from pathlib import Path
+
+    from automl.errors import RunNotFoundError
     from automl.runs import Run
+
+    if not (Path(path) / "settings.json").exists():
+        raise RunNotFoundError(f"{path} is not a run folder (no settings.json in it).")
+    return Run(path)
+
+
+def _worker(args) -> int:
     from automl.search.context import SearchContext
     from automl.search.worker import run_worker
 
-    run_worker(SearchContext.from_run(Run(args.run), args.storage))
+    run_worker(SearchContext.from_run(_run_folder(args.run), args.storage))
     return 0
 
 
