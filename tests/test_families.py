@@ -124,3 +124,10 @@ def test_search_space_shrinks_for_big_tables_and_short_budgets():
     big = FamilyContext("binary", n_rows=500_000, n_columns=5, time_budget=60)
     assert small.max_rounds() > big.max_rounds()
     assert pd.Series([big.max_rounds()]).between(100, 2000).all()
+
+
+def test_multiclass_and_wide_tables_get_fewer_rounds():
+    base = FamilyContext("binary", n_rows=5_000, n_columns=10, n_classes=2, time_budget=60)
+    multi = FamilyContext("multiclass", n_rows=5_000, n_columns=10, n_classes=6, time_budget=60)
+    wide = FamilyContext("binary", n_rows=5_000, n_columns=100, n_classes=2, time_budget=60)
+    assert multi.max_rounds() < base.max_rounds() and wide.max_rounds() < base.max_rounds()

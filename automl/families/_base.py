@@ -31,8 +31,11 @@ class FamilyContext:
 
     def max_rounds(self, low: int = 100, high: int = 2000) -> int:
         """An upper bound on trees/boosting rounds that keeps one trial a small share of
-        the budget: more rounds for small tables and long budgets."""
-        return int(min(high, max(low, self.time_budget * 3e5 / max(self.n_rows, 1))))
+        the budget: more rounds for small tables and long budgets. A round costs about
+        rows x columns, times the number of classes (one tree per class and round)."""
+        work = max(self.n_rows, 1) * max(1.0, self.n_columns / 20)
+        work *= self.n_classes if self.n_classes > 2 else 1
+        return int(min(high, max(low, self.time_budget * 3e5 / work)))
 
 
 class Family(ABC):
