@@ -18,8 +18,10 @@ import os
 import pickletools
 import platform
 import tempfile
+import warnings
 import zipfile
 import zlib
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -200,7 +202,9 @@ class Model:
             raise ConfigError("predict_proba needs a classification model; this one is "
                               "regression. Use predict.")
         X = self.prepare(df)
-        proba = self.pipeline.predict_proba(X) if len(X) else np.empty((0, len(self.classes)))
+        with _quiet_unknown_categories():
+            proba = (self.pipeline.predict_proba(X) if len(X)
+                     else np.empty((0, len(self.classes))))
         return np.asarray(proba, dtype=float)
 
     def predict(self, df: pd.DataFrame) -> pd.DataFrame:
@@ -209,7 +213,8 @@ class Model:
         index = df.index if isinstance(df, pd.DataFrame) else None
         if self.task == "regression":
             X = self.prepare(df)
-            pred = self.pipeline.predict(X) if len(X) else np.empty(0)
+            with _quiet_unknown_categories():
+                pred = self.pipeline.predict(X) if len(X) else np.empty(0)
             return pd.DataFrame({"prediction": np.asarray(pred, dtype=float)}, index=X.index)
         proba = self.predict_proba(df)
         labels = np.asarray(self.classes)
@@ -228,6 +233,16 @@ class Model:
                 self.last_warnings.append(f"column {name!r}: {bad} value(s) are not numbers "
                                           "and were treated as missing")
         return num.astype("float64")
+
+
+@contextmanager
+def _quiet_unknown_categories():
+    """Unseen categories are expected when scoring new rows (they are encoded as rare), so
+    scikit-learn's warning about them is noise here."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Found unknown categories",
+                                category=UserWarning)
+        yield
 
 
 def _sniff(path: Path, size: int = -1) -> bytes:
