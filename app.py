@@ -1,6 +1,34 @@
-"""The AutoML dashboard: a router over pages/ (the pages arrive with the app issue)."""
+"""The AutoML dashboard: a router over pages/ and the shared sidebar. Run: `make run`."""
 
 import streamlit as st
 
+from pages import _ui as ui
+
 st.set_page_config(page_title="AutoML", page_icon=":bar_chart:", layout="wide")
-st.navigation([st.Page("pages/home.py", title="Home", default=True)]).run()
+nav = st.navigation([
+    st.Page("pages/data.py", title="Data", icon=":material/table:", default=True),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/results.py", title="Results", icon=":material/leaderboard:"),
+    st.Page("pages/model.py", title="Model", icon=":material/download:"),
+    st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
+])
+ui.sync_url()
+ui.keep_train_widgets()  # the Train page's choices survive visits to other pages
+
+with st.sidebar:
+    st.text_input("Open run by id", key="open_run_id", on_change=ui.open_typed_run,
+                  args=("open_run_id",), placeholder="20260101-120000-abc123")
+    ui.show_flash()
+    table = ui.table()
+    if table is None:
+        st.caption("Table: none loaded yet")
+    else:
+        rows, cols = table.frame.shape
+        st.caption(f"Table: **{table.source}** ({rows:,} rows × {cols:,} columns)")
+    run = ui.current_run()
+    if run is None:
+        st.caption("Run: none yet")
+    else:
+        st.caption(f"Run: `{run.id}` ({run.status.get('state', 'created')})")
+
+nav.run()

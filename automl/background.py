@@ -52,25 +52,26 @@ def resume_run(run: Run, time_budget: float) -> None:
 
 
 def _spawn(run: Run, time_budget: float) -> None:
-    run.update_status(state="queued", queued_at=time.time(), message=None)
+    run.update_status(state="queued", queued_at=time.time(), message=None, pid=None)
     log = open(run.path / "log.txt", "ab")  # noqa: SIM115 - handed to the child process
-    subprocess.Popen(
+    proc = subprocess.Popen(
         [sys.executable, "-m", "automl.cli", "supervise", str(run.path),
          "--time-budget", str(time_budget)],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         start_new_session=True, cwd=os.getcwd(), env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     log.close()
+    run.update_status(pid=proc.pid)
 
 
-def supervise(run_dir: str | os.PathLike, time_budget: float, started_at: float | None = None,
-              storage_url: str | None = None) -> None:
+def supervise(run_dir: Run | str | os.PathLike, time_budget: float,
+              started_at: float | None = None, storage_url: str | None = None) -> None:
     """Search, refit and save for an existing run folder, writing progress to its status."""
     from automl.api import execute
     from automl.search.context import SearchContext
 
     t0 = started_at or time.time()
-    run = Run(Path(run_dir))
+    run = run_dir if isinstance(run_dir, Run) else Run(Path(run_dir))
     ctx = SearchContext.from_run(run, storage_url)
     ctx.family_ctx = replace(ctx.family_ctx, time_budget=float(time_budget))
     last = [0.0]

@@ -83,10 +83,18 @@ class Run:
 
     @property
     def status(self) -> dict:
-        return _read_json(self.status_file, {"state": "created"})
+        """The run's status; a queued or running run whose process has died is marked
+        failed, so it never looks busy for ever."""
+        status = _read_json(self.status_file, {"state": "created"})
+        if status.get("state") in ("queued", "running") and not _alive(status.get("pid")):
+            status = self.update_status(
+                state="failed", message="The search process ended unexpectedly; "
+                "see log.txt in the run folder. Resume the run to continue its study.")
+        return status
 
     def update_status(self, **fields) -> dict:
-        status = {**self.status, **fields, "updated_at": time.time()}
+        status = {**_read_json(self.status_file, {"state": "created"}), **fields,
+                  "updated_at": time.time()}
         _write_json(self.status_file, status)
         return status
 
@@ -121,6 +129,22 @@ class Run:
 
     def load_oof(self, trial_number: int) -> np.ndarray:
         return np.load(self.path / "oof" / f"{trial_number}.npy")
+
+
+def _alive(pid) -> bool:
+    """Whether process ``pid`` runs on this machine (a zombie counts as dead)."""
+    if not pid:
+        return True  # not started by a process we know of: cannot tell
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][:1] != "Z"
+    except OSError:
+        return True
 
 
 def open_run(run_id: str, root=None) -> Run:

@@ -50,3 +50,16 @@ def test_launch_poll_stop_and_resume(tmp_path):
     status = _wait(run, {"finished", "failed"}, timeout=60)
     assert status["state"] == "finished", status
     assert len(live_leaderboard(run)) > n_before  # the same study went on
+
+
+def test_a_run_whose_process_died_is_marked_failed(tmp_path):
+    import subprocess
+
+    from automl.runs import Run
+
+    run = Run.create(tmp_path)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    run.update_status(state="running", pid=gone.pid)
+    assert run.status["state"] == "failed"
+    assert "ended unexpectedly" in run.status["message"]

@@ -6,11 +6,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
 import optuna
 
 from automl.config import available_cores
-from automl.ensemble import WeightedEnsemble, fold_score, greedy_weights
+from automl.ensemble import WeightedEnsemble, greedy_weights
 from automl.families import get_family
 from automl.search.context import SearchContext, make_pipeline
 
@@ -53,8 +52,8 @@ def likely_members(trials, maximize: bool, n: int = 3) -> list[optuna.trial.Froz
 
 def choose_and_refit(ctx: SearchContext, trials, deadline: float, save_s: float = 0.5
                      ) -> FinalModel:
-    """Refit the best trial, or a greedy ensemble when its out-of-fold score is better and
-    its members can be refitted before ``deadline``."""
+    """Refit a greedy ensemble when its out-of-fold score beats the best trial and all its
+    members can be refitted before ``deadline`` (by their fold fit times); else the best."""
     maximize = ctx.metric.direction == "maximize"
     order = ranked(trials, maximize)
     best = order[0]
@@ -62,24 +61,14 @@ def choose_and_refit(ctx: SearchContext, trials, deadline: float, save_s: float 
     folds = len(ctx.folds)
     by_number = {t.number: t for t in order}
     if len(weights) > 1 and ctx.metric.better(ens_score, best.value):
-        members = sorted(weights, key=weights.get, reverse=True)
-        fitted = {}
-        for number in members:
-            needed = refit_estimate(by_number[number], folds)
-            if fitted and time.time() + needed > deadline - save_s:
-                break
-            fitted[number] = _refit(ctx, by_number[number])
-        if len(fitted) == len(members) or (best.number in fitted and len(fitted) > 1):
-            kept = {n: weights[n] for n in fitted}
-            score = _score_of(ctx, kept) if len(fitted) < len(members) else ens_score
-            if ctx.metric.better(score, best.value):
-                est = WeightedEnsemble.from_fitted([fitted[n] for n in kept],
-                                                   list(kept.values()), ctx.task)
-                return FinalModel(est, "ensemble", score, [
-                    {"trial": n, "family": by_number[n].params["family"], "weight": w,
-                     "params": _params(by_number[n])} for n, w in kept.items()])
-        if best.number in fitted:
-            return FinalModel(fitted[best.number], best.params["family"], best.value)
+        members = [by_number[n] for n in sorted(weights, key=weights.get, reverse=True)]
+        needed = sum(refit_estimate(t, folds) for t in members)
+        if time.time() + needed <= deadline - save_s:
+            est = WeightedEnsemble.from_fitted([_refit(ctx, t) for t in members],
+                                               [weights[t.number] for t in members], ctx.task)
+            return FinalModel(est, "ensemble", ens_score, [
+                {"trial": t.number, "family": t.params["family"], "weight": weights[t.number],
+                 "params": _params(t)} for t in members])
     return FinalModel(_refit(ctx, best), best.params["family"], best.value)
 
 
@@ -105,12 +94,6 @@ def _candidates(order) -> list:
             seen.add(t.params["family"])
             picked.setdefault(t.number, t)
     return list(picked.values())
-
-
-def _score_of(ctx, weights: dict[int, float]) -> float:
-    total = sum(weights.values())
-    pred = sum(w / total * ctx.run.load_oof(n).astype(float) for n, w in weights.items())
-    return fold_score(ctx.metric, ctx.y, np.asarray(pred), ctx.folds)
 
 
 def _refit(ctx: SearchContext, trial):

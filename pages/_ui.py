@@ -1,0 +1,155 @@
+"""This session's state behind typed accessors: one :class:`SessionData` under one key holds
+the table, the runs started or opened here and the current run (mirrored in ``?run=<id>``).
+Train page widget keys start with ``train_`` and survive page switches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from automl.data import LoadLimits, Table, load_table
+from automl.errors import AutoMLError, DataLimitError, RunNotFoundError
+from automl.runs import Run, open_run
+from pages import _show
+
+ACTIVE = ("queued", "running")  # run states that still change
+TRAIN_PREFIX = "train_"
+STATE_KEY = "automl_session"
+
+
+@dataclass
+class SessionData:
+    """What one browser session owns. Runs are folders on disk; only their ids live here."""
+
+    table: Table | None = None
+    target_hint: str | None = None  # a sample's documented target
+    upload: tuple[str, str | None] | None = None  # (file id, error) of the last upload read
+    run_ids: list[str] = field(default_factory=list)  # started or opened in this session
+    current_run_id: str | None = None
+    flash: str | None = None  # an error to show once (from a callback)
+
+
+def session() -> SessionData:
+    if STATE_KEY not in st.session_state:
+        st.session_state[STATE_KEY] = SessionData()
+    return st.session_state[STATE_KEY]
+
+
+def table() -> Table | None:
+    return session().table
+
+
+def set_table(new: Table, target_hint: str | None = None) -> None:
+    """Make ``new`` the current table; the Train page's choices start afresh for it."""
+    s = session()
+    s.table, s.target_hint = new, target_hint
+    for key in [k for k in st.session_state if str(k).startswith(TRAIN_PREFIX)]:
+        del st.session_state[key]
+
+
+def session_run_ids() -> list[str]:
+    return list(session().run_ids)
+
+
+def current_run() -> Run | None:
+    """The run this session looks at, if its folder still exists."""
+    run_id = session().current_run_id
+    if run_id is None:
+        return None
+    try:
+        return open_run(run_id)
+    except RunNotFoundError:
+        return None
+
+
+def set_current_run(run_id: str) -> Run:
+    """Open a run by id (raises RunNotFoundError), remember it and put it in the URL."""
+    run = open_run(run_id.strip())
+    s = session()
+    if run.id not in s.run_ids:
+        s.run_ids.append(run.id)
+    s.current_run_id = run.id
+    st.query_params["run"] = run.id
+    return run
+
+
+def forget_run(run_id: str) -> None:
+    s = session()
+    s.run_ids = [r for r in s.run_ids if r != run_id]
+    if s.current_run_id == run_id:
+        s.current_run_id = None
+        st.query_params.pop("run", None)
+
+
+def sync_url() -> None:
+    """Open the run named in ``?run=`` or, when the URL has none, put the current run there."""
+    wanted, s = st.query_params.get("run"), session()
+    if wanted and wanted != s.current_run_id:
+        try:
+            set_current_run(wanted)
+        except AutoMLError as e:
+            st.query_params.pop("run", None)
+            s.flash = str(e)
+    elif s.current_run_id and not wanted and current_run() is not None:
+        st.query_params["run"] = s.current_run_id
+
+
+def open_typed_run(key: str) -> None:
+    """Callback of the sidebar's "Open run by id" box."""
+    run_id = str(st.session_state.get(key) or "").strip()
+    if run_id:
+        try:
+            set_current_run(run_id)
+        except AutoMLError as e:
+            session().flash = str(e)
+    st.session_state[key] = ""
+
+
+def show_flash() -> None:
+    s = session()
+    if s.flash:
+        st.error(s.flash)
+        s.flash = None
+
+
+def keep_train_widgets() -> None:
+    """Streamlit drops a widget's value when its page is not shown; re-store them."""
+    for key in [k for k in st.session_state if str(k).startswith(TRAIN_PREFIX)]:
+        st.session_state[key] = st.session_state[key]
+
+
+def default(key: str, value) -> str:
+    """Give the widget ``key`` a starting value once (widgets are then created without one)."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+    return key
+
+
+def read_upload(key: str) -> None:
+    """Callback of the uploader: load the new file; on an engine error keep the old table."""
+    file, s = st.session_state.get(key), session()
+    if file is None:
+        return
+    try:
+        set_table(load_table(file))
+        s.upload = (file.file_id, None)
+    except DataLimitError as e:
+        limits = LoadLimits()
+        s.upload = (file.file_id, f"{e} The app accepts up to {limits.max_bytes >> 20} MB, "
+                                  f"{limits.max_rows:,} rows and {limits.max_columns:,} "
+                                  "columns: upload a sample of the data.")
+    except AutoMLError as e:
+        s.upload = (file.file_id, str(e))
+
+
+def show_upload_error(file) -> None:
+    """The error of the file now in the uploader, if reading it failed."""
+    last = session().upload
+    if file is not None and last and last[0] == file.file_id and last[1]:
+        st.error(last[1])
+
+
+def use_sample(file: str, target: str | None) -> None:
+    """Callback of "Load sample" (a callback, so the sidebar already shows the new table)."""
+    set_table(_show.load_sample(file), target_hint=target)

@@ -1,0 +1,68 @@
+"""Data: upload a table or pick a sample; preview, column kinds, missing values."""
+
+import pandas as pd
+import streamlit as st
+
+from automl.data import LoadLimits
+from pages import _show as show
+from pages import _ui as ui
+
+st.title("Data")
+limits = LoadLimits()
+upload_tab, sample_tab, db_tab = st.tabs(["Upload a file", "Sample data",
+                                          "Databases — coming soon"])
+with upload_tab:
+    file = st.file_uploader(
+        "Drag and drop a table (CSV, TSV, Excel .xlsx, Parquet)",
+        type=["csv", "tsv", "txt", "xlsx", "xlsm", "parquet", "pq"],
+        help=f"Up to {limits.max_bytes >> 20} MB, {limits.max_rows:,} rows and "
+             f"{limits.max_columns:,} columns. Encoding, delimiter and decimal comma are "
+             "detected.",
+        key="data_upload", on_change=ui.read_upload, args=("data_upload",))
+    ui.show_upload_error(file)
+
+with sample_tab:
+    samples = {s.file: s for s in show.samples()}
+    name = st.selectbox("Sample data set", list(samples),
+                        format_func=lambda f: f"{f} — {samples[f].task}" if samples[f].task
+                        else f)
+    if name:
+        st.caption(f"Source: {samples[name].source}. Licence: {samples[name].licence}.")
+        st.button("Load sample", key="load_sample", on_click=ui.use_sample,
+                  args=(name, samples[name].target))
+
+with db_tab:
+    st.info("Reading a table from SQLite, PostgreSQL or MySQL comes in a later release. "
+            "Until then, export the table to CSV or Parquet and upload that file.")
+
+table = ui.table()
+if table is None:
+    st.info("Upload a file or load a sample data set to begin.")
+    st.stop()
+
+frame = table.frame
+st.subheader(table.source)
+c1, c2, c3 = st.columns(3)
+c1.metric("Rows", f"{len(frame):,}")
+c2.metric("Columns", f"{frame.shape[1]:,}")
+missing = int(frame.isna().sum().sum())
+c3.metric("Missing cells", f"{missing:,}", help=f"{missing / max(frame.size, 1):.1%} of all cells")
+for note in table.warnings:
+    st.warning(note)
+
+st.markdown("**Preview** (first 100 rows)")
+st.dataframe(frame.head(100), width="stretch")
+
+st.markdown("**Columns**")
+schema = pd.DataFrame([{
+    "column": c.name, "kind": c.kind.value, "dtype": c.dtype, "missing": c.n_missing,
+    "missing %": round(100 * c.n_missing / max(len(frame), 1), 1), "distinct": c.n_unique,
+} for c in table.schema.columns])
+st.dataframe(schema, width="stretch", hide_index=True)
+st.caption("Kinds decide the preprocessing: numeric, categorical, boolean, datetime, text; "
+           "ID-like columns are dropped before learning.")
+
+with st.expander("Full profile — coming soon"):
+    st.write("Distributions, correlations and warnings about ID-like, constant, leaky and "
+             "imbalanced columns arrive with the profile in a later release.")
+st.page_link("pages/train.py", label="Next: choose a target and train", icon="➡️")

@@ -1,0 +1,75 @@
+"""Model: download the model file and its manifest, read its card, see how to use it."""
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from automl.bundle import read_manifest
+from automl.errors import AutoMLError
+from automl.metrics import METRICS
+from pages import _show as show
+from pages import _ui as ui
+
+st.title("Model")
+run = ui.current_run()
+if run is None:
+    st.info("No run yet: start one on the Train page, or open one on the Runs page.")
+    st.stop()
+if not run.model_file.exists():
+    state = run.status.get("state", "created")
+    st.info(f"Run `{run.id}` is {state}: its model file appears when the search ends "
+            "(or after Stop).")
+    st.stop()
+try:
+    manifest = read_manifest(run.model_file)
+except AutoMLError as e:
+    st.error(str(e))
+    st.stop()
+
+file_name = f"automl-{run.id}.skops"
+c1, c2 = st.columns(2)
+c1.download_button("Download the model file (.skops)", run.model_file.read_bytes(),
+                   file_name=file_name, mime="application/zip", type="primary",
+                   key="download_model", on_click="ignore")
+c2.download_button("Download the manifest (JSON)", json.dumps(manifest, indent=2),
+                   file_name=f"automl-{run.id}-manifest.json", mime="application/json",
+                   key="download_manifest", on_click="ignore")
+
+st.subheader("Model card")
+metric = METRICS.get(manifest.get("metric"))
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Task", manifest.get("task", "?"))
+m2.metric(f"CV {metric.title if metric else manifest.get('metric')}",
+          show.score(manifest.get("cv_score")),
+          help=f"{manifest.get('cv_folds')}-fold cross-validation; "
+               f"{manifest.get('metric_direction', '')}")
+m3.metric("Rows", f"{manifest.get('n_rows', 0):,}")
+m4.metric("Trials", manifest.get("n_trials", "?"))
+st.markdown(f"**Target:** `{manifest.get('target')}`"
+            + (f" · classes: {', '.join(map(str, manifest['classes']))}"
+               if manifest.get("classes") else ""))
+st.markdown(f"**Model:** {manifest.get('family_title', manifest.get('family'))}")
+if manifest.get("members"):
+    st.dataframe(pd.DataFrame([{"trial": m.get("trial"), "family": m.get("family"),
+                                "weight": m.get("weight")} for m in manifest["members"]]),
+                 hide_index=True)
+elif manifest.get("params"):
+    st.json(manifest["params"], expanded=False)
+st.markdown(f"**Data:** {manifest.get('source')} · hash `{manifest.get('data_hash', '')[:16]}…`"
+            f" · {len(manifest.get('schema', []))} input columns")
+st.markdown("**Top features:** not yet available (explanations come in a later release).")
+versions = manifest.get("library_versions") or {}
+st.markdown("**Library versions:** " + ", ".join(f"{k} {v}" for k, v in versions.items() if v))
+st.caption(f"Saved {manifest.get('created_at', '?')} · payload sha256 "
+           f"`{manifest.get('payload_sha256', '')[:16]}…`")
+
+st.subheader("Use it")
+st.code(f"""import automl
+import pandas as pd
+
+model = automl.load_model("{file_name}")   # checks the file; never unpickles
+df = pd.read_csv("new_rows.csv")            # raw columns, as in training
+scores = model.predict(df)                  # prediction (+ proba_<class> columns)""",
+        language="python")
+st.code(f"automl predict {file_name} new_rows.csv --out scored.csv", language="bash")

@@ -1,0 +1,86 @@
+"""Train: target, task, metric, families and budget; start a background search and watch it."""
+
+import streamlit as st
+
+from automl.background import launch_run
+from automl.config import TrainConfig
+from automl.errors import AutoMLError
+from automl.families import REGISTRY
+from automl.metrics import DEFAULT_METRIC, METRICS
+from automl.tasks import TASKS, detect_task
+from pages import _live as live
+from pages import _show as show
+from pages import _ui as ui
+
+st.title("Train")
+table = ui.table()
+
+
+def settings(table) -> TrainConfig | None:
+    """Draw the search settings for ``table``; return a config when Start is clicked."""
+    frame, columns = table.frame, [str(c) for c in table.frame.columns]
+    left, right = st.columns(2)
+    target = left.selectbox(
+        "Target (the column to predict)", columns,
+        key=ui.default("train_target", show.suggest_target(columns, ui.session().target_hint)))
+    detected = detect_task(frame[target])
+    task = left.selectbox("Task", TASKS, key=ui.default(f"train_task:{target}", detected),
+                          help=f"Detected from the target's values: {detected}.")
+    metrics = [m for m in METRICS.values() if task in m.tasks]
+    metric = left.selectbox("Metric", [m.name for m in metrics],
+                            format_func=lambda n: f"{METRICS[n].title} ({METRICS[n].direction})",
+                            key=ui.default(f"train_metric:{task}", DEFAULT_METRIC[task]))
+    names = [n for n, f in REGISTRY.items() if f.supports(task)]
+    families = left.multiselect("Model families", names, format_func=lambda n: REGISTRY[n].title,
+                                key=ui.default(f"train_families:{task}", names))
+    budget = right.slider("Time budget (seconds)", 10, 600, step=5,
+                          key=ui.default("train_budget", 60),
+                          help="Wall-clock limit of the whole run, refit and save included.")
+    max_trials = right.slider("Max trials (0 = no cap)", 0, 500,
+                              key=ui.default("train_max_trials", 0))
+    folds = right.slider("Cross-validation folds", 2, 10,
+                         key=ui.default("train_folds", TrainConfig("_").folds_for(len(frame))))
+    with right.expander("Advanced"):
+        seed = st.number_input("Seed", 0, 2**31 - 1, step=1, key=ui.default("train_seed", 0))
+        st.slider("Holdout share", 0.0, 0.5, 0.0, 0.05, disabled=True,
+                  help="Not wired yet: the search scores every model with cross-validation "
+                       "on all rows. A separate holdout set comes with the evaluation page.")
+        st.caption("Holdout share: coming with the evaluation page; models are scored by "
+                   "cross-validation for now.")
+    if not st.button("Start search", type="primary", key="start_search"):
+        return None
+    if not families:
+        st.error("Choose at least one model family.")
+        return None
+    try:
+        return TrainConfig(target=target, task=task, metric=metric, time_budget=float(budget),
+                           max_trials=max_trials or None, cv_folds=folds,
+                           families=tuple(families), seed=int(seed))
+    except AutoMLError as e:
+        st.error(str(e))
+        return None
+
+
+if table is None:
+    st.info("Load a table on the Data page first.")
+    st.page_link("pages/data.py", label="Go to Data", icon="📄")
+else:
+    st.caption(f"Table: {table.source} ({len(table.frame):,} rows × "
+               f"{table.frame.shape[1]:,} columns)")
+    config = settings(table)
+    if config is not None:
+        try:
+            run, warnings = launch_run(table, config)
+        except AutoMLError as e:
+            st.error(str(e))
+        else:
+            ui.set_current_run(run.id)
+            for note in warnings:
+                st.warning(note)
+            if not warnings:
+                st.rerun()  # redraw the sidebar with the new run
+
+run = ui.current_run()
+if run is not None:
+    st.divider()
+    live.watch(run)
