@@ -64,7 +64,7 @@ def test_model_file_predicts_labels_and_probabilities_in_row_order(binary_result
     assert list(out.columns) == ["prediction", "proba_benign", "proba_malignant"]
     assert out.index.equals(rows.index)
     assert set(out.prediction) <= {"benign", "malignant"}
-    np.testing.assert_allclose(out[["proba_benign", "proba_malignant"]].sum(1), 1, atol=1e-6)
+    np.testing.assert_allclose(out[["proba_benign", "proba_malignant"]].sum(axis=1), 1, atol=1e-6)
     assert model.manifest["cv_score"] == pytest.approx(result.best["score"])
     assert model.manifest["classes"] == ["benign", "malignant"]
 
