@@ -13,7 +13,7 @@ from pathlib import Path
 import optuna
 import pandas as pd
 
-from automl.bundle import Model, load_model, save_model
+from automl.bundle import Model, load_model, preload, save_model
 from automl.config import TrainConfig
 from automl.data import Table, infer_schema, load_table
 from automl.errors import SearchError
@@ -144,7 +144,8 @@ def execute(ctx: SearchContext, *, started_at: float, deadline: float, n_workers
     try:
         search_started = time.time()
         trials = run_search(ctx, deadline=deadline, n_workers=n_workers,
-                            start_method=start_method, on_progress=on_progress)
+                            start_method=start_method, on_progress=on_progress,
+                            while_waiting=preload)
         run.update_status(search_started_at=search_started, search_ended_at=time.time(),
                           n_workers=n_workers)
         _check_some_trial_finished(trials, ctx)
@@ -155,6 +156,7 @@ def execute(ctx: SearchContext, *, started_at: float, deadline: float, n_workers
         raise
     stopped = run.stop_requested()
     run.update_status(state="stopped" if stopped else "finished", best=summary,
+                      final_s=round(time.time() - run.status["search_ended_at"], 3),
                       n_trials=len(trials), ended_at=time.time(), model=str(model_path))
     return trials, model_path, summary
 

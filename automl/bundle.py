@@ -27,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import skops.io as sio
 
 from automl.data.schema import Kind, Schema
 from automl.errors import ConfigError, ModelFileError, SchemaMismatchError, UnsafeModelError
@@ -89,7 +88,7 @@ def save_model(path: str | Path, pipeline, manifest: dict) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        sio.dump(pipeline, tmp, compression=zipfile.ZIP_DEFLATED)
+        _skops().dump(pipeline, tmp, compression=zipfile.ZIP_DEFLATED)
         with zipfile.ZipFile(tmp) as zf:
             digest = _payload_sha256(zf)
         manifest.update(format=FORMAT, format_version=FORMAT_VERSION,
@@ -135,14 +134,14 @@ def load_model(path: str | Path) -> Model:
         raise UnsafeModelError(f"{path}: the file was modified after it was saved (the model "
                                f"payload does not match its recorded hash). {_REEXPORT}")
     try:
-        untrusted = set(sio.get_untrusted_types(data=data))
+        untrusted = set(_skops().get_untrusted_types(data=data))
     except Exception as e:  # a malformed skops schema: nothing has been built yet
         raise ModelFileError(f"{path} has a damaged model payload ({e}). {_REEXPORT}") from e
     if untrusted - ALLOWED_TYPES:
         raise UnsafeModelError(f"{path} contains types automl does not load: "
                                f"{sorted(untrusted - ALLOWED_TYPES)}. {_REEXPORT}")
     try:
-        model = Model(sio.loads(data, trusted=sorted(untrusted & ALLOWED_TYPES)), manifest)
+        model = Model(_skops().loads(data, trusted=sorted(untrusted & ALLOWED_TYPES)), manifest)
     except Exception as e:  # typically a library version that cannot read the saved state
         raise ModelFileError(
             f"{path} could not be rebuilt ({type(e).__name__}: {e}). It was saved with "
@@ -233,6 +232,19 @@ class Model:
                 self.last_warnings.append(f"column {name!r}: {bad} value(s) are not numbers "
                                           "and were treated as missing")
         return num.astype("float64")
+
+
+def _skops():
+    """skops.io, imported on first use: importing it walks all of scikit-learn (~1-2 s), which
+    a search should not wait for before its first trial."""
+    import skops.io
+
+    return skops.io
+
+
+def preload() -> None:
+    """Import what saving and loading need (the search calls it in a thread while waiting)."""
+    _skops()
 
 
 @contextmanager

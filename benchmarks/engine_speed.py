@@ -1,6 +1,7 @@
 """Engine speed figures for docs/benchmarks.md (measured, never asserted in tests).
 
-1. time from start to the first leaderboard row on a 10,000-row table;
+1. time to the first leaderboard row on a 10,000-row table, from process start (imports
+   included, as the CLI sees it) and from the ``train()`` call (as a warm process sees it);
 2. search overhead: 1 - (time inside fit and predict) / (search wall time x workers);
 3. whole-command wall time against the budget (budget x 1.05 + 2 s is the limit);
 4. `automl predict` throughput on 100,000 rows (CLI, process start included) and in-process.
@@ -50,7 +51,7 @@ first = []
 def cb(p):
     if p.n_complete and not first:
         first.append(time.time())
-import pandas as pd
+t_call = time.time()
 r = api.train({str(work / 'train.csv')!r}, 'target', time_budget={budget},
               out={str(work / 'm.skops')!r}, runs_dir={str(work / 'runs')!r},
               on_progress=cb, started_at=t0, start_method='fork')
@@ -62,7 +63,9 @@ trials = SearchContext.from_run(run).study().get_trials()
 n = run.settings['n_rows']
 busy = sum(t.user_attrs.get('fit_s', 0) + t.user_attrs.get('predict_ms_per_1k', 0) * n / 1e6
            for t in trials)
-print(json.dumps(dict(first_row_s=first[0] - t0 if first else None, wall_s=time.time() - t0,
+print(json.dumps(dict(first_row_s=first[0] - t0 if first else None,
+                      first_row_from_call_s=first[0] - t_call if first else None,
+                      wall_s=time.time() - t0,
                       search_s=st['search_ended_at'] - st['search_started_at'],
                       trials=len(trials), busy_s=busy, run_dir=str(r.run_dir))))
 """
@@ -107,6 +110,8 @@ def main() -> None:
     print(json.dumps({
         "workers": workers, "budget_s": a.budget, "repeats": a.repeats,
         "first_row_s_median": round(med(r["first_row_s"] for r in runs), 2),
+        "first_row_from_train_call_s_median": round(
+            med(r["first_row_from_call_s"] for r in runs), 2),
         "wall_s_median": round(med(r["wall_s"] for r in runs), 2),
         "wall_limit_s": a.budget * 1.05 + 2,
         "overhead_median": round(med(r["overhead"] for r in runs), 4),

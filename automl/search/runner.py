@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,9 +46,11 @@ def run_search(
     n_workers: int,
     start_method: str = "forkserver",
     on_progress: Callable[[Progress], None] | None = None,
+    while_waiting: Callable[[], None] | None = None,
 ) -> list[optuna.trial.FrozenTrial]:
     """Run the search until ``deadline`` (Unix time by which the refitted model must be
-    saved), the trial cap or a stop request; return every trial."""
+    saved), the trial cap or a stop request; return every trial. ``while_waiting`` runs in a
+    thread of this process meanwhile (e.g. imports the final steps need)."""
     study = ctx.study()
     maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
     folds = len(ctx.folds)
@@ -60,6 +63,8 @@ def run_search(
     ctx.run.set_stop_at(deadline - _SAVE_S)
     for p in procs:
         p.start()
+    if while_waiting is not None:  # after the fork: a thread must not exist during it
+        threading.Thread(target=while_waiting, daemon=True).start()
     started = time.time()
     signalled = killed = 0.0
     while any(p.is_alive() for p in procs):
