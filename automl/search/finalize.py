@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 import optuna
 
-from automl.config import available_cores
 from automl.ensemble import WeightedEnsemble, greedy_weights
 from automl.families import get_family
 from automl.search.context import SearchContext, make_pipeline
@@ -97,12 +96,13 @@ def _candidates(order) -> list:
 
 
 def _refit(ctx: SearchContext, trial):
+    """Fit on all rows single-threaded, as the trials were: multi-threaded OpenMP fits were
+    up to 15x slower here whenever other work shared the cores, which broke the budget."""
     from threadpoolctl import threadpool_limits
 
-    cores = available_cores()
     pipe = make_pipeline(ctx.schema, get_family(trial.params["family"]), trial.params,
-                         ctx.refit_context(cores))
-    with threadpool_limits(cores):
+                         ctx.refit_context(1))
+    with threadpool_limits(1):
         return pipe.fit(ctx.X, ctx.y)
 
 
