@@ -23,6 +23,7 @@ from automl.metrics import get_metric
 from automl.runs import Run, runs_root
 from automl.search.context import SearchContext, open_storage
 from automl.search.finalize import choose_and_refit, ranked
+from automl.search.objective import predict_scores
 from automl.search.runner import Progress, run_search
 from automl.tasks import prepare_target
 
@@ -79,7 +80,7 @@ def start_run(data, config: TrainConfig, *, root=None) -> tuple[SearchContext, l
     })
     ctx = SearchContext.build(run, prepared.X, prepared.y, schema, prepared.task, metric,
                               families, folds, config.seed, config.time_budget,
-                              config.max_trials, config.storage)
+                              config.max_trials, config.storage, config.holdout)
     study = optuna.create_study(storage=open_storage(run, config.storage),
                                 study_name=run.study_name, direction=metric.direction)
     for name in sorted(families, key=lambda n: REGISTRY[n].cost):
@@ -101,6 +102,7 @@ def train(
     families=None,
     seed: int = 0,
     storage: str | None = None,
+    holdout: float = 0.0,
     out: str | os.PathLike | None = None,
     runs_dir: str | os.PathLike | None = None,
     n_workers: int | None = None,
@@ -117,7 +119,7 @@ def train(
     t0 = started_at or time.time()
     config = TrainConfig(target=target, task=task, metric=metric, time_budget=time_budget,
                          max_trials=max_trials, cv_folds=cv_folds, families=tuple(families or ()),
-                         seed=seed, n_workers=n_workers, storage=storage)
+                         seed=seed, n_workers=n_workers, storage=storage, holdout=holdout)
     ctx, warnings = start_run(data, config, root=runs_dir)
     trials, model_path, summary = execute(ctx, started_at=t0, deadline=t0 + time_budget,
                                           n_workers=config.workers(),
@@ -196,7 +198,13 @@ def refit_and_save(ctx: SearchContext, trials, deadline: float) -> tuple[Path, d
         "n_rows": len(ctx.y), "source": s["source"], "data_hash": s["data_hash"],
         "run_id": ctx.run.id,
     }
+    if ctx.holdout_X is not None:
+        pred = predict_scores(final.estimator, ctx.holdout_X, ctx.task,
+                              ctx.family_ctx.n_classes)
+        manifest.update(holdout_score=ctx.metric(ctx.holdout_y, pred),
+                        holdout_rows=len(ctx.holdout_y))
     summary = {"family": final.family, "score": final.score, "trial": best.number,
+               "holdout_score": manifest.get("holdout_score"),
                "params": manifest["params"], "members": final.members}
     return save_model(ctx.run.model_file, final.estimator, manifest), summary
 

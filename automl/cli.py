@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--families", help="comma-separated, e.g. xgb,lgbm,linear (default: all)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--workers", type=int, help="parallel trials (default: one per core)")
+    t.add_argument("--holdout", type=float, default=0.0, metavar="SHARE",
+                   help="share of rows kept out of the search to score the final model "
+                        "(e.g. 0.2; default 0)")
     t.add_argument("--storage", metavar="URL",
                    help="Optuna storage URL shared by several machines (postgresql://...)")
     t.add_argument("--coerce-numbers", action="store_true",
@@ -88,7 +91,8 @@ def _train(args) -> int:
             table, args.target, task=args.task, metric=args.metric,
             time_budget=args.time_budget, max_trials=args.max_trials, cv_folds=args.cv_folds,
             families=[f.strip() for f in args.families.split(",")] if args.families else None,
-            seed=args.seed, storage=args.storage, out=args.out, runs_dir=args.runs_dir,
+            seed=args.seed, storage=args.storage, holdout=args.holdout, out=args.out,
+            runs_dir=args.runs_dir,
             n_workers=args.workers, on_progress=view.update, started_at=_STARTED,
             start_method="fork",
         )

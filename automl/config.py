@@ -35,6 +35,7 @@ class TrainConfig:
     seed: int = 0
     n_workers: int | None = None
     storage: str | None = None
+    holdout: float = 0.0  # share of rows kept out of the search to score the final model
 
     def __post_init__(self):
         if not str(self.target).strip():
@@ -47,6 +48,8 @@ class TrainConfig:
             raise ConfigError(f"max_trials must be at least 1; got {self.max_trials}.")
         if self.cv_folds is not None and not 2 <= self.cv_folds <= 20:
             raise ConfigError(f"cv_folds must be between 2 and 20; got {self.cv_folds}.")
+        if not 0.0 <= self.holdout <= 0.5:
+            raise ConfigError(f"holdout must be a share between 0 and 0.5; got {self.holdout}.")
         if self.n_workers is not None and self.n_workers < 1:
             raise ConfigError(f"n_workers must be at least 1; got {self.n_workers}.")
         if self.storage and not self.storage.startswith(

@@ -42,11 +42,9 @@ def settings(table) -> TrainConfig | None:
                          key=ui.default("train_folds", TrainConfig("_").folds_for(len(frame))))
     with right.expander("Advanced"):
         seed = st.number_input("Seed", 0, 2**31 - 1, step=1, key=ui.default("train_seed", 0))
-        st.slider("Holdout share", 0.0, 0.5, 0.0, 0.05, disabled=True,
-                  help="Not wired yet: the search scores every model with cross-validation "
-                       "on all rows. A separate holdout set comes with the evaluation page.")
-        st.caption("Holdout share: coming with the evaluation page; models are scored by "
-                   "cross-validation for now.")
+        holdout = st.slider(
+            "Holdout share", 0.0, 0.5, step=0.05, key=ui.default("train_holdout", 0.0),
+            help="Rows kept out of the search; the final model is scored on them once.")
     if not st.button("Start search", type="primary", key="start_search"):
         return None
     if not families:
@@ -55,7 +53,8 @@ def settings(table) -> TrainConfig | None:
     try:
         return TrainConfig(target=target, task=task, metric=metric, time_budget=float(budget),
                            max_trials=max_trials or None, cv_folds=folds,
-                           families=tuple(families), seed=int(seed))
+                           families=tuple(families), seed=int(seed),
+                           holdout=float(holdout))
     except AutoMLError as e:
         st.error(str(e))
         return None

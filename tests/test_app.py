@@ -143,7 +143,7 @@ def test_train_page_suggests_target_and_offers_valid_choices(runs_dir):
     assert labels["Time budget (seconds)"].value == 60
     assert labels["Max trials (0 = no cap)"].value == 0
     assert labels["Cross-validation folds"].value == 5
-    assert labels["Holdout share"].proto.disabled
+    assert labels["Holdout share"].value == 0.0 and not labels["Holdout share"].proto.disabled
     task.select("regression").run()
     options = at.selectbox(key="train_metric:regression").options
     assert {o.split(" (")[0] for o in options} == {"RMSE", "MAE", "R²"}

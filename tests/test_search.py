@@ -161,3 +161,15 @@ def test_postgresql_storage_is_shared_by_the_workers(tmp_path):
     assert settings["config"]["storage"].startswith("postgresql")
     optuna.delete_study(study_name=study.study_name,
                         storage=automl.search.context.driver_url(url))
+
+
+def test_holdout_rows_stay_out_of_the_search_and_score_the_final_model(tmp_path):
+    result = automl.train(_cancer(), "diagnosis", time_budget=20, max_trials=3,
+                          families=["linear"], holdout=0.25, runs_dir=tmp_path)
+    model = automl.load_model(result.model_path)
+    assert model.manifest["holdout_rows"] == 143  # 25% of 569, stratified
+    assert model.manifest["n_rows"] == 569 - 143
+    assert 0.9 < model.manifest["holdout_score"] <= 1.0
+    ctx = SearchContext.from_run(open_run(result.run_id, tmp_path))
+    assert len(ctx.y) == 426 and len(ctx.holdout_y) == 143  # the same split when rebuilt
+    assert result.best["holdout_score"] == model.manifest["holdout_score"]

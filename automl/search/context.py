@@ -11,6 +11,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from automl.data.schema import Schema
+from automl.errors import TargetError
 from automl.families import Family, FamilyContext, get_family
 from automl.metrics import Metric, get_metric
 from automl.preprocess import build_preprocessor
@@ -37,6 +38,8 @@ class SearchContext:
     family_ctx: FamilyContext
     max_trials: int | None
     storage_url: str | None = None
+    holdout_X: pd.DataFrame | None = None  # rows the search never sees, to score the final
+    holdout_y: np.ndarray | None = None
 
     @classmethod
     def from_run(cls, run: Run, storage_url: str | None = None) -> SearchContext:
@@ -47,12 +50,13 @@ class SearchContext:
         return cls.build(run, prepared.X, prepared.y, Schema.from_dict(s["schema"]), s["task"],
                          get_metric(s["metric"], s["task"]), tuple(s["families"]),
                          s["cv_folds"], cfg["seed"], cfg["time_budget"], cfg["max_trials"],
-                         storage_url or cfg.get("storage"))
+                         storage_url or cfg.get("storage"), cfg.get("holdout", 0.0))
 
     @classmethod
     def build(cls, run, X, y, schema, task, metric, families, cv_folds, seed, time_budget,
-              max_trials, storage_url=None) -> SearchContext:
+              max_trials, storage_url=None, holdout: float = 0.0) -> SearchContext:
         n_classes = int(y.max()) + 1 if task != "regression" else 0
+        X, y, hold_X, hold_y = split_holdout(X, y, task, holdout, seed)
         splitter = (KFold(cv_folds, shuffle=True, random_state=seed) if task == "regression"
                     else StratifiedKFold(cv_folds, shuffle=True, random_state=seed))
         folds = list(splitter.split(X, y))
@@ -60,7 +64,7 @@ class SearchContext:
                              n_columns=X.shape[1], n_classes=n_classes, seed=seed, n_jobs=1,
                              time_budget=float(time_budget))
         return cls(run, X, y, schema, task, metric, tuple(families), folds, fctx, max_trials,
-                   storage_url)
+                   storage_url, hold_X, hold_y)
 
     def storage(self):
         return open_storage(self.run, self.storage_url)
@@ -71,6 +75,24 @@ class SearchContext:
 
     def refit_context(self, n_jobs: int) -> FamilyContext:
         return replace(self.family_ctx, n_rows=len(self.X), n_jobs=n_jobs)
+
+
+def split_holdout(X: pd.DataFrame, y: np.ndarray, task: str, share: float, seed: int):
+    """Keep ``share`` of the rows (stratified by class) out of the search; the same rows on
+    every call with the same seed. Returns X, y, holdout X, holdout y (None when share=0)."""
+    if not share:
+        return X, y, None, None
+    from sklearn.model_selection import train_test_split
+
+    try:
+        fit, hold = train_test_split(np.arange(len(y)), test_size=share, random_state=seed,
+                                     stratify=None if task == "regression" else y)
+    except ValueError as exc:
+        raise TargetError(f"Too few rows for a holdout of {share:.0%} ({exc}). Lower the "
+                          "holdout share or add rows.") from None
+    fit, hold = np.sort(fit), np.sort(hold)
+    return (X.iloc[fit].reset_index(drop=True), y[fit], X.iloc[hold].reset_index(drop=True),
+            y[hold])
 
 
 def make_pipeline(schema: Schema, family: Family | str, params: dict, ctx: FamilyContext
