@@ -46,6 +46,10 @@ m2.metric(f"CV {metric.title if metric else manifest.get('metric')}",
                f"{manifest.get('metric_direction', '')}")
 m3.metric("Rows", f"{manifest.get('n_rows', 0):,}")
 m4.metric("Trials", manifest.get("n_trials", "?"))
+if manifest.get("holdout_score") is not None:
+    st.markdown(f"**Holdout {metric.title if metric else manifest.get('metric')}:** "
+                f"{show.score(manifest['holdout_score'])} on {manifest['holdout_rows']:,} rows "
+                "the search never saw")
 st.markdown(f"**Target:** `{manifest.get('target')}`"
             + (f" · classes: {', '.join(map(str, manifest['classes']))}"
                if manifest.get("classes") else ""))
