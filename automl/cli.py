@@ -20,7 +20,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="search models for a table and save the best one")
-    t.add_argument("data", help="CSV, Parquet or Excel file")
+    t.add_argument("data", help="CSV, Parquet, Excel or SQLite file, or a database URL "
+                                "(postgresql://, mysql://) with --table or --query")
+    _source_options(t)
     t.add_argument("--target", required=True, help="the column to predict")
     t.add_argument("--task", default="auto", choices=["auto", "binary", "multiclass",
                                                       "regression"])
@@ -46,7 +48,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("predict", help="score rows with a model file")
     p.add_argument("model")
-    p.add_argument("data")
+    p.add_argument("data", help="a file or database URL, as for train")
+    _source_options(p)
     p.add_argument("--out", required=True, metavar="PRED_CSV")
 
     r = sub.add_parser("runs", help="list runs with status, best family and score")
@@ -61,6 +64,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--time-budget", type=float, required=True, metavar="SECONDS")
     s.add_argument("--storage", metavar="URL")
     return ap
+
+
+def _source_options(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_mutually_exclusive_group()
+    g.add_argument("--table", metavar="NAME", help="table to read from an SQLite file or URL")
+    g.add_argument("--query", metavar="SQL", help="one SELECT to run (read-only, time-limited)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,7 +91,8 @@ def _train(args) -> int:
     from automl.api import as_table, train
     from automl.cli_view import ProgressView, print_leaderboard
 
-    table = as_table(args.data, coerce_numbers=args.coerce_numbers)
+    table = as_table(args.data, coerce_numbers=args.coerce_numbers, table=args.table,
+                     query=args.query)
     for w in table.warnings:
         print(f"warning: {w}", file=sys.stderr)
     view = ProgressView(enabled=not args.quiet)
@@ -103,11 +113,13 @@ def _train(args) -> int:
 
 
 def _predict(args) -> int:
-    from automl.api import predict
+    from automl.api import as_table, predict
     from automl.bundle import load_model
 
     model = load_model(args.model)
-    result = predict(model, args.data, out=args.out)
+    data = as_table(args.data, table=args.table, query=args.query) if (
+        args.table or args.query) else args.data
+    result = predict(model, data, out=args.out)
     for w in getattr(model, "last_warnings", []):
         print(f"warning: {w}", file=sys.stderr)
     print(f"wrote {len(result)} predictions to {args.out}", file=sys.stderr)

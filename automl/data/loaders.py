@@ -16,7 +16,7 @@ import os
 import re
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,8 @@ class LoadLimits:
     max_bytes: int = 200 * MiB
     max_rows: int = 2_000_000
     max_columns: int = 2_000
+    query_timeout: float = 60.0  # seconds a database query may run
+    allow_local_files: bool = True  # sqlite:/// URLs may open files here (the app says no)
 
 
 @dataclass
@@ -64,6 +66,15 @@ class Source:
     name: str
     data: bytes = b""
     url: str | None = None
+    table: str | None = None  # databases: the table to read, or
+    query: str | None = None  # a single SELECT
+
+    @property
+    def shown(self) -> str:
+        """The name plus the table or query: what ``Table.source`` records."""
+        if self.table:
+            return f"{self.name} (table {self.table})"
+        return f"{self.name} (query: {' '.join(self.query.split())})" if self.query else self.name
 
 
 @dataclass
@@ -91,7 +102,8 @@ def register_loader(keys: str | Iterable[str], fn: Loader) -> None:
 
 
 def load_table(source: str | os.PathLike[str] | Any, *, limits: LoadLimits | None = None,
-               coerce_numbers: bool = False, name: str | None = None) -> Table:
+               coerce_numbers: bool = False, name: str | None = None,
+               table: str | None = None, query: str | None = None) -> Table:
     """Load and check a table from a path, a URL, or a binary file-like object.
 
     Args:
@@ -101,12 +113,17 @@ def load_table(source: str | os.PathLike[str] | Any, *, limits: LoadLimits | Non
         coerce_numbers: treat the few non-numbers in a mostly numeric column as missing
             instead of raising ``NonNumericValuesError``.
         name: file name to report and to pick the format by (needed for unnamed file-likes).
+        table, query: for SQLite files and database URLs, the table to read or one SELECT.
     """
     limits = limits or LoadLimits()
-    src = _resolve(source, name, limits)
-    loaded = _find_loader(src)(src, limits)
-    frame, notes = _finish(loaded, src.name, limits, coerce_numbers)
-    return Table(frame=frame, schema=infer_schema(frame), source=src.name,
+    src = replace(_resolve(source, name, limits), table=table, query=query)
+    loader = _find_loader(src)
+    if (table or query) and not getattr(loader, "accepts_sql", False):
+        raise ConfigError(f"A table name or a query applies to SQLite files and database "
+                          f"URLs, not to {src.name}.")
+    loaded = loader(src, limits)
+    frame, notes = _finish(loaded, src.shown, limits, coerce_numbers)
+    return Table(frame=frame, schema=infer_schema(frame), source=src.shown,
                  warnings=loaded.warnings + notes, data_hash=frame_hash(frame))
 
 
@@ -146,7 +163,7 @@ def _resolve(source: Any, name: str | None, limits: LoadLimits) -> Source:
 
 def _redact(url: str) -> str:
     """Drop the password from ``scheme://user:password@host/db`` before it is shown."""
-    return re.sub(r"(://[^/:@]*):[^@/]*@", r"\1:***@", url)
+    return re.sub(r"(://[^/:@]*):[^@]*@", r"\1:***@", url)
 
 
 def _check_bytes(name: str, size: int, limits: LoadLimits, at_least: bool = False) -> None:
@@ -176,8 +193,8 @@ def _find_loader(src: Source) -> Loader:
             if key in _LOADERS:
                 return _LOADERS[key]
         raise UnsupportedFormatError(
-            f"Database sources are not supported yet (got a '{scheme}://' URL). Export the "
-            "table to CSV, Parquet or Excel and load that file.")
+            f"Databases of type '{scheme}://' are not supported; use a postgresql://, "
+            "mysql://, mariadb:// or sqlite:/// URL, or export the table to CSV or Parquet.")
     suffix = Path(src.name).suffix.lower()
     if suffix in _LOADERS:
         return _LOADERS[suffix]
@@ -313,3 +330,6 @@ def _load_excel(src: Source, limits: LoadLimits) -> Loaded:
 register_loader((".csv", ".tsv", ".txt"), _load_csv)
 register_loader((".parquet", ".pq"), _load_parquet)
 register_loader((".xlsx", ".xlsm", ".xls"), _load_excel)
+
+# Databases (SQLite files, server URLs) register themselves; imported last, as it uses the above.
+from automl.data import sql as _sql  # noqa: E402, F401
