@@ -13,7 +13,6 @@ nav = st.navigation([
     st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
 ])
 ui.sync_url()
-ui.keep_train_widgets()  # the Train page's choices survive visits to other pages
 
 with st.sidebar:
     st.text_input("Open run by id", key="open_run_id", on_change=ui.open_typed_run,

@@ -113,12 +113,6 @@ def show_flash() -> None:
         s.flash = None
 
 
-def keep_train_widgets() -> None:
-    """Streamlit drops a widget's value when its page is not shown; re-store them."""
-    for key in [k for k in st.session_state if str(k).startswith(TRAIN_PREFIX)]:
-        st.session_state[key] = st.session_state[key]
-
-
 def default(key: str, value) -> str:
     """Give the widget ``key`` a starting value once (widgets are then created without one)."""
     if key not in st.session_state:

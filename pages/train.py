@@ -13,6 +13,7 @@ from pages import _show as show
 from pages import _ui as ui
 
 st.title("Train")
+KEEP = {"persist_state": "session"}  # settings survive page switches, also during a run
 table = ui.table()
 
 
@@ -22,28 +23,31 @@ def settings(table) -> TrainConfig | None:
     left, right = st.columns(2)
     target = left.selectbox(
         "Target (the column to predict)", columns,
-        key=ui.default("train_target", show.suggest_target(columns, ui.session().target_hint)))
+        key=ui.default("train_target", show.suggest_target(columns, ui.session().target_hint)),
+        **KEEP)
     detected = detect_task(frame[target])
     task = left.selectbox("Task", TASKS, key=ui.default(f"train_task:{target}", detected),
-                          help=f"Detected from the target's values: {detected}.")
+                          help=f"Detected from the target's values: {detected}.", **KEEP)
     metrics = [m for m in METRICS.values() if task in m.tasks]
     metric = left.selectbox("Metric", [m.name for m in metrics],
                             format_func=lambda n: f"{METRICS[n].title} ({METRICS[n].direction})",
-                            key=ui.default(f"train_metric:{task}", DEFAULT_METRIC[task]))
+                            key=ui.default(f"train_metric:{task}", DEFAULT_METRIC[task]), **KEEP)
     names = [n for n, f in REGISTRY.items() if f.supports(task)]
     families = left.multiselect("Model families", names, format_func=lambda n: REGISTRY[n].title,
-                                key=ui.default(f"train_families:{task}", names))
+                                key=ui.default(f"train_families:{task}", names), **KEEP)
     budget = right.slider("Time budget (seconds)", 10, 600, step=5,
-                          key=ui.default("train_budget", 60),
+                          key=ui.default("train_budget", 60), **KEEP,
                           help="Wall-clock limit of the whole run, refit and save included.")
     max_trials = right.slider("Max trials (0 = no cap)", 0, 500,
-                              key=ui.default("train_max_trials", 0))
+                              key=ui.default("train_max_trials", 0), **KEEP)
     folds = right.slider("Cross-validation folds", 2, 10,
-                         key=ui.default("train_folds", TrainConfig("_").folds_for(len(frame))))
+                         key=ui.default("train_folds", TrainConfig("_").folds_for(len(frame))),
+                         **KEEP)
     with right.expander("Advanced"):
-        seed = st.number_input("Seed", 0, 2**31 - 1, step=1, key=ui.default("train_seed", 0))
+        seed = st.number_input("Seed", 0, 2**31 - 1, step=1, key=ui.default("train_seed", 0),
+                               **KEEP)
         holdout = st.slider(
-            "Holdout share", 0.0, 0.5, step=0.05, key=ui.default("train_holdout", 0.0),
+            "Holdout share", 0.0, 0.5, step=0.05, key=ui.default("train_holdout", 0.0), **KEEP,
             help="Rows kept out of the search; the final model is scored on them once.")
     if not st.button("Start search", type="primary", key="start_search"):
         return None

@@ -194,9 +194,8 @@ def wait_idle(page, timeout: float = TIMEOUT_MS) -> None:
 def remove_from_multiselect(page, label: str, keep: list[str]) -> None:
     """Remove every chosen option of the multiselect labelled ``label`` except ``keep``.
 
-    One click at a time, each followed by the rerun it causes: the app re-stores the Train
-    page's widget values on every run, so a second change sent before the first one's rerun
-    has finished can be overwritten by it.
+    One click at a time, each followed by the rerun it causes, so no change is sent while
+    the page is still redrawing from the previous one.
     """
     box = page.locator('[data-testid="stMultiSelect"]').filter(has_text=label).first
     tags = box.locator("[data-tag]")

@@ -178,6 +178,10 @@ def test_upload_train_watch_download_and_sessions_apart(chromium, server, shots,
     go_to(page, "Train")
     run_heading.wait_for()
     page.get_by_role("button", name="Start search").wait_for()
+    chips = page.locator('[data-testid="stMultiSelect"]').filter(
+        has_text="Model families").first.locator("[data-tag]")
+    chips.first.wait_for()
+    assert sorted(t.get_attribute("aria-label") for t in chips.all()) == sorted(FAMILIES)
     assert still_running or live_state(page)["state"] != "running"
 
     # --- The run ends by itself: refit, save --------------------------------------------------
