@@ -1,11 +1,12 @@
-"""AutoML: from a table to a tuned, explained and safe model file."""
+"""AutoML: from a table to a tuned, explained and safe model file.
 
-from automl.api import TrainResult, predict, start_run, train
-from automl.bundle import Model, load_model
-from automl.data import Table, load_table
-from automl.errors import AutoMLError
-from automl.leaderboard import leaderboard
-from automl.runs import delete_run, list_runs, open_run
+Names are imported on first use (PEP 562), so ``import automl.data`` or the app's first page
+does not pay for scikit-learn, Optuna and skops until a model is actually involved.
+"""
+
+from __future__ import annotations
+
+import importlib
 
 __all__ = [
     "AutoMLError",
@@ -22,3 +23,31 @@ __all__ = [
     "start_run",
     "train",
 ]
+
+_WHERE = {
+    "AutoMLError": "automl.errors",
+    "Model": "automl.bundle",
+    "Table": "automl.data",
+    "TrainResult": "automl.api",
+    "delete_run": "automl.runs",
+    "leaderboard": "automl.leaderboard",
+    "list_runs": "automl.runs",
+    "load_model": "automl.bundle",
+    "load_table": "automl.data",
+    "open_run": "automl.runs",
+    "predict": "automl.api",
+    "start_run": "automl.api",
+    "train": "automl.api",
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'automl' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
