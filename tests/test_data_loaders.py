@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import math
+import tracemalloc
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +24,7 @@ from automl.errors import (
     UnsupportedFormatError,
 )
 
+MiB = 1024 * 1024
 SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
 
 
@@ -159,9 +163,47 @@ def test_rows_all_longer_than_header_are_not_shifted(tmp_path):
         load_table(write(tmp_path, "r.csv", "a,b,c\n1,2,3,4\n5,6,7,8\n"))
 
 
-def test_short_rows_are_padded_with_missing(tmp_path):
-    t = load_table(write(tmp_path, "short.csv", "a,b,c\n1,2,3\n4,5\n"))
-    assert t.frame["c"].isna().tolist() == [False, True]
+@pytest.mark.parametrize(("text", "line", "got", "want"), [
+    ("a,b,c\n1,2,3\n4,5\n6,7,8\n", 3, 2, 3),  # too few: never padded with missing values
+    ("a;b;c\n1,5;2;3\n4,5;6\n", 3, 2, 3),  # the C reader (decimal commas) pads silently
+    ("\n\na,b\n1,2\n3\n", 5, 1, 2),  # leading blank lines still count
+    ('a,b\n1,"x\ny"\n2,"p",q\n', 4, 3, 2),  # a quoted line break does not shift the count
+    ("a;b\n1,5;x\n2,5;y;z\n", 3, 3, 2),
+    ("a,b,c\n0,1,2,3\n", 2, 4, 3),  # pyarrow would make the extra field an index
+])
+def test_ragged_rows_name_line_and_field_counts(tmp_path, text, line, got, want):
+    with pytest.raises(DataError, match=rf"line {line} has {got} fields but the header has "
+                                        rf"{want}.*Fix that row"):
+        load_table(write(tmp_path, "r.csv", text))
+
+
+def test_blank_lines_between_and_after_rows_are_fine(tmp_path):
+    t = load_table(write(tmp_path, "b.csv", "a,b\n1,2\n \t\n3,4\n\n\n"))
+    assert t.frame.to_dict("list") == {"a": [1, 3], "b": [2, 4]}
+
+
+@pytest.mark.parametrize("text", ['a,b\n1,"x\ny"\n2,"z"\n', 'a;b\n1,5;"x\r\ny"\n2,5;z\n'])
+def test_quoted_newline_stays_in_one_row(tmp_path, text):
+    t = load_table(write(tmp_path, "q.csv", text))
+    assert len(t.frame) == 2
+    assert t.frame["b"].tolist()[0].replace("\r", "") == "x\ny"
+
+
+def test_header_with_quoted_newline(tmp_path):
+    t = load_table(write(tmp_path, "h.csv", '"first\nname",age\nAnn,3\n'))
+    assert list(t.frame.columns) == ["first\nname", "age"]
+    assert t.frame["age"].tolist() == [3]
+
+
+@pytest.mark.parametrize(("text", "line"), [
+    ('a,b\n1,"x\n', 2),  # pyarrow alone reads this as the value 'x\n'
+    ('a,b\n1,2\n3,"oops\n4,5\n6,7\n', 3),
+    ('a;b\n1,5;"x\n2,5;y\n', 2),
+    ('"a,b\n1,2\n', 1),
+])
+def test_unclosed_quote_names_its_line(tmp_path, text, line):
+    with pytest.raises(DataError, match=rf"quote .* on line {line} is never closed.*Close"):
+        load_table(write(tmp_path, "u.csv", text))
 
 
 def test_duplicate_and_empty_headers_are_renamed_with_warnings(tmp_path):
@@ -170,6 +212,34 @@ def test_duplicate_and_empty_headers_are_renamed_with_warnings(tmp_path):
     assert t.frame.iloc[0].tolist() == [1, 2, 3, 4, 5]
     assert any("'a' appears more than once" in w for w in t.warnings)
     assert any("Column 4 has no name" in w for w in t.warnings)
+
+
+def test_thousands_commas_in_quoted_fields(tmp_path):
+    t = load_table(write(tmp_path, "t.csv", 'item,price,code\nA,"1,234.56","1,2"\n'
+                                            'B,"12,000",7\nC,3.5,"3,4"\n'))
+    assert t.frame["price"].tolist() == [1234.56, 12000.0, 3.5]
+    assert t.frame["code"].tolist() == ["1,2", "7", "3,4"]  # not grouped in threes: text
+
+
+def test_thousands_commas_with_semicolons(tmp_path):
+    t = load_table(write(tmp_path, "t.csv", "a;b\nx;1,234.56\ny;2\n"))
+    assert t.frame["b"].tolist() == [1234.56, 2.0]
+
+
+def test_utf16_semicolons_and_decimal_commas(tmp_path):
+    t = load_table(write(tmp_path, "u.csv", "ort;wert\nKöln;1.234,5\nWien;2,25\n", "utf-16"))
+    assert t.frame["wert"].tolist() == [1234.5, 2.25]
+
+
+def test_damaged_utf16_is_a_data_error(tmp_path):
+    with pytest.raises(DataError, match="UTF-16 byte-order mark.*save the file again as UTF-8"):
+        load_table(write(tmp_path, "u.csv", b"\xff\xfea\x00,"))
+
+
+def test_field_longer_than_csv_module_default(tmp_path):
+    long = "x" * 200_000  # the csv module refuses fields over 128 KiB unless told otherwise
+    t = load_table(write(tmp_path, "l.csv", f'a,b\n1,"{long}\n"\n2,"y"""\n'))
+    assert t.frame["b"].str.len().tolist() == [200_000, 2]  # stripped of the newline
 
 
 # --- numbers stored as text, infinities -------------------------------------------------------
@@ -213,10 +283,20 @@ def test_numbers_padded_with_spaces_become_numeric(tmp_path):
     assert t.frame["a"].tolist() == [1, 2]
 
 
+def test_mixed_numbers_and_words_stay_text(tmp_path):
+    """The documented rule: under 90% numbers stays text (categorical); 90% or more is a
+    numeric column with junk, which raises NonNumericValuesError (see test above)."""
+    body = "".join(f"{i},{i if i % 2 else 'word' + str(i % 4)}\n" for i in range(40))
+    t = load_table(write(tmp_path, "m.csv", "id,mixed\n" + body))
+    assert t.frame["mixed"].tolist()[:3] == ["word0", "1", "word2"]
+    assert t.schema["mixed"].kind is Kind.CATEGORICAL
+
+
 def test_infinite_values_become_missing_with_warning(tmp_path):
-    t = load_table(write(tmp_path, "inf.csv", "a,b\n1,inf\n2,-inf\n3,1e400\n4,2.5\n"))
-    assert t.frame["b"].isna().tolist() == [True, True, True, False]
-    assert any("'b'" in w and "3 infinite" in w for w in t.warnings)
+    t = load_table(write(tmp_path, "inf.csv",
+                         "a,b\n1,inf\n2,-inf\n3,1e400\n4,2.5\n5,-1e400\n6,NaN\n"))
+    assert t.frame["b"].isna().tolist() == [True, True, True, False, True, True]
+    assert any("'b'" in w and "4 infinite" in w for w in t.warnings)
     assert not any("'a'" in w for w in t.warnings)
 
 
@@ -326,6 +406,84 @@ def test_registry_dispatches_urls_by_scheme(monkeypatch):
     assert "pw" not in t.source
 
 
+# --- archives ---------------------------------------------------------------------------------
+
+
+def _zip(tmp_path: Path, name: str, members: dict[str, bytes] | None) -> Path:
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for member, content in (members or {}).items():
+            z.writestr(member, content)
+    return path
+
+
+def test_gzip_inner_suffix_picks_the_format(tmp_path):
+    t = load_table(write(tmp_path, "data.csv.gz", gzip.compress(b"a;b\n1,5;x\n")))
+    assert t.frame["a"].tolist() == [1.5]
+    assert t.source == "data.csv.gz"
+    tsv = load_table(write(tmp_path, "data.tsv.gz", gzip.compress(b"a\tb, c\n1\tx, y\n")))
+    assert list(tsv.frame.columns) == ["a", "b, c"]
+
+
+def test_zip_with_one_member_of_each_format(tmp_path):
+    buf = io.BytesIO()
+    _frame().to_parquet(buf, index=False)
+    t = load_table(_zip(tmp_path, "p.zip", {"dir/t.parquet": buf.getvalue(),
+                                            "__MACOSX/dir/._t.parquet": b"junk"}))
+    assert t.frame["city"].tolist()[:2] == ["Köln", "Lyon"]
+    t = load_table(_zip(tmp_path, "data.csv.zip", {"data.csv": b"a,b\n1,x\n"}))
+    assert t.frame["a"].tolist() == [1]
+
+
+def test_messages_inside_archives_name_the_inner_file(tmp_path):
+    with pytest.raises(DataError, match=r"data\.zip/in\.csv: line 3 has 1 fields"):
+        load_table(_zip(tmp_path, "data.zip", {"in.csv": b"a,b\n1,2\n3\n"}))
+
+
+def test_zip_with_several_members_lists_them(tmp_path):
+    path = _zip(tmp_path, "two.zip", {"a.csv": b"a\n1\n", "b.csv": b"b\n2\n"})
+    with pytest.raises(DataError, match=r"holds 2 files \(a\.csv, b\.csv\).*exactly one"):
+        load_table(path)
+
+
+@pytest.mark.parametrize(("name", "content", "error", "match"), [
+    ("empty.zip", None, EmptyDataError, "holds no files"),
+    ("j.zip", {"data.json": b"{}"}, UnsupportedFormatError, "'data.json'.*data.csv.gz"),
+    ("data.gz", gzip.compress(b"a\n1\n"), UnsupportedFormatError, "named like data.csv.gz"),
+    ("bad.csv.gz", b"\x1f\x8b not gzip", DataError, "could not be unpacked as a gzip"),
+    ("bad.zip", b"PK\x03\x04 broken", DataError, "could not be unpacked as a zip"),
+    ("cut.csv.gz", gzip.compress(b"a\n1\n" * 999)[:40], DataError, "damaged"),
+])
+def test_bad_archives(tmp_path, name, content, error, match):
+    path = (_zip(tmp_path, name, content) if isinstance(content, dict | None.__class__)
+            else write(tmp_path, name, content))
+    with pytest.raises(error, match=match):
+        load_table(path)
+
+
+@pytest.mark.parametrize("kind", ["gz", "zip"])
+def test_archive_bomb_is_refused_while_unpacking(tmp_path, kind):
+    raw = b"a\n" + b"0\n" * (20 * MiB)  # 40 MiB that packs into about 40 KiB
+    path = (write(tmp_path, "bomb.csv.gz", gzip.compress(raw)) if kind == "gz"
+            else _zip(tmp_path, "bomb.zip", {"bomb.csv": raw}))
+    del raw
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataLimitError, match=r"unpacks to more than 1\.0 MiB.*max_bytes"):
+            load_table(path, limits=LoadLimits(max_bytes=MiB))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * MiB  # refused a chunk past the limit, not after inflating 40 MiB
+
+
+def test_zip_member_declared_too_big_is_refused_before_reading(tmp_path, monkeypatch):
+    path = _zip(tmp_path, "z.zip", {"z.csv": b"a\n" + b"1\n" * 2000})
+    monkeypatch.setattr(zipfile.ZipFile, "open", lambda *a, **k: pytest.fail("opened"))
+    with pytest.raises(DataLimitError, match="unpacks to more than"):
+        load_table(path, limits=LoadLimits(max_bytes=1000))
+
+
 # --- limits ----------------------------------------------------------------------------------
 
 
@@ -361,8 +519,35 @@ def test_byte_limit_for_paths_and_uploads(tmp_path):
     with pytest.raises(DataLimitError, match=r"over the limit.*max_bytes.*sample"):
         load_table(path, limits=LoadLimits(max_bytes=1000))
     buf = io.BytesIO(path.read_bytes())
-    with pytest.raises(DataLimitError, match="more than"):
+    with pytest.raises(DataLimitError, match="1,202 bytes, over the limit of 1,000 bytes"):
         load_table(buf, name="big.csv", limits=LoadLimits(max_bytes=1000))
+
+
+class _Endless(io.RawIOBase):
+    """A stream that cannot seek and never ends, like a socket: reads must stop at the cap."""
+
+    name = "endless.csv"
+    size = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        buf[:] = b"1\n" * (len(buf) // 2) + b"1" * (len(buf) % 2)
+        return len(buf)
+
+
+def test_byte_limit_checks_known_size_before_reading():
+    class Huge(io.BytesIO):
+        size = 10 * 1024**3  # what Streamlit's UploadedFile reports
+
+        def read(self, *args):
+            raise AssertionError("read before the size was checked")
+
+    with pytest.raises(DataLimitError, match=r"10240\.0 MiB, over the limit"):
+        load_table(Huge(b"a\n1\n"), name="huge.csv")
+    with pytest.raises(DataLimitError, match="more than 1,000 bytes"):
+        load_table(_Endless(), limits=LoadLimits(max_bytes=1000))
 
 
 # --- hash, schema, package surface -------------------------------------------------------------

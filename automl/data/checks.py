@@ -10,24 +10,17 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+from collections.abc import Iterator
 
 import charset_normalizer
 import numpy as np
 import pandas as pd
 
-from automl.errors import NonNumericValuesError
+from automl.errors import DataError, NonNumericValuesError
 
-__all__ = [
-    "MISSING_TOKENS",
-    "clean_names",
-    "decode_to_utf8",
-    "normalise_text",
-    "numbers_from_text",
-    "parse_iso_dates",
-    "replace_infinities",
-    "sniff_decimal",
-    "sniff_delimiter",
-]
+__all__ = ["MISSING_TOKENS", "check_fields", "clean_names", "decode_to_utf8", "normalise_text",
+           "numbers_from_text", "parse_iso_dates", "read_header", "replace_infinities",
+           "sniff_decimal", "sniff_delimiter", "split_lines"]
 
 # Cells that mean "no value" in files people export from spreadsheets, R and databases.
 MISSING_TOKENS = ("", "NA", "N/A", "n/a", "#N/A", "<NA>", "null", "NULL", "NaN", "nan", "?", "-",
@@ -44,6 +37,9 @@ _NON_LATIN = {
 _DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+$")
 _DECIMAL_DOT = re.compile(r"^[+-]?\d+\.\d+$")
 _THOUSANDS_DOT = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
+_THOUSANDS_COMMA = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")  # a physical line, as both readers split
+_NEWLINE = re.compile(r"\r\n|\r|\n")
 _ISO_DATE = re.compile(
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 
@@ -53,19 +49,31 @@ def decode_to_utf8(data: bytes) -> tuple[bytes, str]:
 
     Everything after this step sees UTF-8, so the CSV readers need no encoding option.
     """
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):], "utf-8-sig"
+    if data.startswith(codecs.BOM_UTF8):  # a BOM on top of cp1252 text does happen
+        data = data[len(codecs.BOM_UTF8):]
+        if _is_utf8(data):
+            return data, "utf-8-sig"
     for bom, name in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
                       (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
-            return data.decode(name).lstrip("\ufeff").encode("utf-8"), name
-    try:
-        data.decode("utf-8")
+            try:
+                return data.decode(name).lstrip("\ufeff").encode("utf-8"), name
+            except UnicodeDecodeError as e:
+                raise DataError(f"The file starts with a {name.upper()} byte-order mark but "
+                                f"byte {e.start} is not valid {name.upper()}; save the file "
+                                "again as UTF-8.") from e
+    if _is_utf8(data):
         return data, "utf-8"
-    except UnicodeDecodeError:
-        pass
     encoding = _guess_encoding(data[:65536])
     return data.decode(encoding, errors="replace").encode("utf-8"), encoding
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _guess_encoding(sample: bytes) -> str:
@@ -110,15 +118,101 @@ def sniff_delimiter(lines: list[str]) -> str:
 
 
 def sniff_decimal(lines: list[str], delimiter: str) -> tuple[str, str | None]:
-    """Return ``(decimal, thousands)``: ``(",", ".")`` for files like ``1.234,5;7``."""
-    if delimiter == ",":
-        return ".", None
+    """Return ``(decimal, thousands)``: ``(",", ".")`` for ``1.234,5;7``, ``(".", ",")`` for
+    ``"1,234.5",7``. Only values grouped in threes lose their separators later, so a quoted
+    ``"1,2"`` stays text.
+    """
     fields = [f.strip() for row in csv.reader(lines[1:], delimiter=delimiter) for f in row]
+    if delimiter == ",":
+        return ".", "," if any(_THOUSANDS_COMMA.match(f) for f in fields) else None
     comma = sum(bool(_DECIMAL_COMMA.match(f)) for f in fields)
     dot = sum(bool(_DECIMAL_DOT.match(f)) and not _THOUSANDS_DOT.match(f) for f in fields)
     if comma == 0 or comma <= dot:
-        return ".", None
+        return ".", "," if any(_THOUSANDS_COMMA.match(f) and "." in f for f in fields) else None
     return ",", "." if any(_THOUSANDS_DOT.match(f) for f in fields) else None
+
+
+def split_lines(text: str) -> list[str]:
+    """Split on ``\\r\\n``, ``\\r`` or ``\\n`` only: ``str.splitlines`` also splits on form feeds
+    and other characters that the CSV readers keep inside a field."""
+    return _NEWLINE.split(text)
+
+
+def read_header(text: str, delimiter: str) -> tuple[list[str], int]:
+    """The first record of ``text`` and where it ends (a header may hold quoted newlines)."""
+    _raise_field_limit(len(text))
+    pos = [0]
+    return next(csv.reader(_lines(text, pos), delimiter=delimiter), []), pos[0]
+
+
+def check_fields(text: str, delimiter: str, width: int, *, name: str, first_line: int = 1,
+                 max_records: int | None = None) -> int:
+    """Return how many data records follow the header; raise ``DataError`` naming the line of
+    the first one with more or fewer than ``width`` fields, or of a quote never closed.
+
+    Neither reader can be trusted with this: the C reader pads short rows with missing values
+    and pyarrow reads an unclosed quote at the end as one giant field. Lines of only spaces and
+    tabs are skipped, as the readers skip them. Stops after ``max_records`` records.
+    """
+    records = 0
+    if '"' not in text:  # no quoting: one line is one record, and counting is enough
+        for i, line in enumerate(split_lines(text)[1:]):
+            n = line.count(delimiter) + 1
+            if n == 1 and not line.strip(" \t"):
+                continue
+            if n != width:
+                raise DataError(ragged_message(name, first_line + 1 + i, n, width, delimiter))
+            records += 1
+            if max_records is not None and records > max_records:
+                break
+        return records
+    _raise_field_limit(len(text))
+    pos = [0]
+    reader = csv.reader(_lines(text, pos), delimiter=delimiter)
+    start = nxt = (first_line, 0)  # (line, offset) of the record read last, and of the next
+    if next(reader, None) is not None:
+        nxt = (first_line + reader.line_num, pos[0])
+    for row in reader:
+        start, nxt = nxt, (first_line + reader.line_num, pos[0])
+        if len(row) <= 1 and not text[start[1]:nxt[1]].strip(" \t\r\n"):
+            continue
+        if len(row) != width:
+            raise DataError(ragged_message(name, start[0], len(row), width, delimiter))
+        records += 1
+        if max_records is not None and records > max_records:
+            return records
+    tail = text[start[1]:]
+    if '"' in tail:  # the last record runs to the end: did a quote open and never close?
+        try:
+            for _ in csv.reader(_lines(tail, [0]), delimiter=delimiter, strict=True):
+                pass
+        except csv.Error as e:
+            if "unexpected end of data" in str(e):
+                raise DataError(f"{name}: the quote (\") that opens a value on line {start[0]} "
+                                "is never closed, so the rest of the file would be read as one "
+                                "value. Close the quote, or double it (\"\") if it is part of "
+                                "the text.") from e
+    return records
+
+
+def _lines(text: str, pos: list[int]) -> Iterator[str]:
+    for m in _LINE.finditer(text):
+        pos[0] = m.end()
+        yield m.group()
+
+
+def _raise_field_limit(size: int) -> None:
+    """Let one field be as long as the whole text (the default stops at 128 KiB). The setting
+    is process-wide, so it only ever grows."""
+    csv.field_size_limit(max(csv.field_size_limit(), min(size + 1, 2**31 - 1)))
+
+
+def ragged_message(name: str, line: int, got: int, want: int, delim: str) -> str:
+    """Say which line has the wrong number of fields, and the usual cause."""
+    cause = (f"often a {delim!r} inside a value that should be quoted" if got > want else
+             f"often a missing {delim!r}, or a line break inside a value that is not quoted")
+    return (f"{name}: line {line} has {got} fields but the header has {want}, so its values "
+            f"cannot be matched to the columns. Fix that row ({cause}) and load again.")
 
 
 def clean_names(raw: list[object]) -> tuple[list[str], list[str]]:
@@ -173,7 +267,8 @@ def numbers_from_text(frame: pd.DataFrame, *, name: str, decimal: str = ".",
 
     A column where every value is a number becomes numeric. One where at least 90% are but
     some are not raises ``NonNumericValuesError`` (or, with ``coerce``, blanks those cells),
-    because silently keeping it as text would hide a numeric feature from the model.
+    because silently keeping it as text would hide a numeric feature from the model. Below
+    90% the column stays text, so a mix of numbers and words is categorical.
     """
     notes: list[str] = []
     for col in frame.columns:
@@ -206,8 +301,11 @@ def numbers_from_text(frame: pd.DataFrame, *, name: str, decimal: str = ".",
 
 def _to_numbers(s: pd.Series, decimal: str, thousands: str | None) -> pd.Series:
     text = s.astype("str").str.strip()  # "str" keeps missing values missing
-    if thousands:
-        text = text.str.replace(thousands, "", regex=False)
+    if thousands:  # only where the digits are grouped in threes: "1,2" is not 12
+        t, d = re.escape(thousands), re.escape(decimal)
+        grouped = text.str.fullmatch(rf"[+-]?\d{{1,3}}(?:{t}\d{{3}})+(?:{d}\d*)?")
+        text = text.mask(grouped.fillna(False).astype(bool),
+                         text.str.replace(thousands, "", regex=False))
     if decimal != ".":
         text = text.str.replace(decimal, ".", regex=False)
     return pd.to_numeric(text, errors="coerce")

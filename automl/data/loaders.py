@@ -1,7 +1,8 @@
 """Read a table from a file, an upload or (later) a database: the one gate for input.
 
 ``load_table`` resolves the source to bytes or a URL, picks a loader from a small registry
-(file suffixes and URL schemes), then runs the same checks on every frame: limits, empty
+(file suffixes and URL schemes; ``.gz`` and ``.zip`` unpack to the file inside, see
+``archives``), then runs the same checks on every frame: limits, empty
 tables, column names, numbers stored as text, infinities. Each problem raises an
 ``automl.errors`` class whose message says what to do. New sources (SQLite files, SQLAlchemy
 URLs) plug in with ``register_loader`` without changing ``load_table``.
@@ -9,7 +10,6 @@ URLs) plug in with ``register_loader`` without changing ``load_table``.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import os
@@ -17,6 +17,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,12 @@ class Source:
     url: str | None = None
     table: str | None = None  # databases: the table to read, or
     query: str | None = None  # a single SELECT
+    format: str | None = None  # a suffix that overrides the name's (the file inside a .gz)
+
+    @property
+    def suffix(self) -> str:
+        """The suffix that picks the loader: ``format``, else the name's."""
+        return self.format or Path(self.name).suffix.lower()
 
     @property
     def shown(self) -> str:
@@ -137,7 +144,7 @@ def frame_hash(frame: pd.DataFrame) -> str:
 
 def _resolve(source: Any, name: str | None, limits: LoadLimits) -> Source:
     if isinstance(source, str) and "://" in source:
-        return Source(name=_redact(source), url=source)
+        return Source(name=_sql.mask_url(source), url=source)  # no password shown
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         if not path.is_file():
@@ -150,8 +157,13 @@ def _resolve(source: Any, name: str | None, limits: LoadLimits) -> Source:
         if not shown:
             raise UnsupportedFormatError("Cannot tell the format of an unnamed file object; "
                                          "pass name='data.csv' (or .parquet, .xlsx).")
-        if hasattr(source, "seek"):
+        size = getattr(source, "size", None)  # Streamlit's UploadedFile knows its size
+        if getattr(source, "seekable", lambda: hasattr(source, "seek"))():
+            if not isinstance(size, int):
+                size = source.seek(0, io.SEEK_END)
             source.seek(0)
+        if isinstance(size, int):  # refuse before reading anything
+            _check_bytes(Path(str(shown)).name, size, limits)
         data = source.read(limits.max_bytes + 1)
         if isinstance(data, str):
             data = data.encode("utf-8")
@@ -161,18 +173,18 @@ def _resolve(source: Any, name: str | None, limits: LoadLimits) -> Source:
                     "binary file object.")
 
 
-def _redact(url: str) -> str:
-    """Drop the password from ``scheme://user:password@host/db`` before it is shown."""
-    return re.sub(r"(://[^/:@]*):[^@]*@", r"\1:***@", url)
-
-
 def _check_bytes(name: str, size: int, limits: LoadLimits, at_least: bool = False) -> None:
     if size > limits.max_bytes:
-        got = f"more than {limits.max_bytes / MiB:.1f}" if at_least else f"{size / MiB:.1f}"
+        got = f"more than {size_text(limits.max_bytes)}" if at_least else size_text(size)
         raise DataLimitError(
-            f"{name} is {got} MiB, over the limit of {limits.max_bytes / MiB:.1f} MiB "
+            f"{name} is {got}, over the limit of {size_text(limits.max_bytes)} "
             "(LoadLimits.max_bytes). Load a sample of the data, or raise the limit with "
             "load_table(..., limits=LoadLimits(max_bytes=...)).")
+
+
+def size_text(n: int) -> str:
+    """``1.5 MiB``, or ``900 bytes`` where MiB would round to nothing."""
+    return f"{n / MiB:.1f} MiB" if n >= MiB // 10 else f"{n:,} bytes"
 
 
 def _check_shape(name: str, rows: int, cols: int, limits: LoadLimits) -> None:
@@ -195,7 +207,7 @@ def _find_loader(src: Source) -> Loader:
         raise UnsupportedFormatError(
             f"Databases of type '{scheme}://' are not supported; use a postgresql://, "
             "mysql://, mariadb:// or sqlite:/// URL, or export the table to CSV or Parquet.")
-    suffix = Path(src.name).suffix.lower()
+    suffix = src.suffix
     if suffix in _LOADERS:
         return _LOADERS[suffix]
     allowed = ", ".join(sorted(k for k in _LOADERS if k.startswith(".")))
@@ -230,62 +242,75 @@ def _finish(loaded: Loaded, name: str, limits: LoadLimits,
 
 _NA = {"na_values": list(checks.MISSING_TOKENS), "keep_default_na": False}
 _LEADING_BLANK_LINES = re.compile(rb"^(?:[ \t\r]*\n)+")
-_RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_SAMPLE = 65536  # characters the delimiter and decimal sniffers look at
 
 
 def _load_csv(src: Source, limits: LoadLimits) -> Loaded:
     data, encoding = checks.decode_to_utf8(src.data)
-    data = _LEADING_BLANK_LINES.sub(b"", data)  # the readers disagree on where the header is
+    first_line = 1  # line numbers in messages count the blank lines dropped here
+    if blank := _LEADING_BLANK_LINES.match(data):  # the readers disagree on the header's line
+        first_line += blank.group().count(b"\n")
+        data = data[blank.end():]
     if not data.strip():
         raise EmptyDataError(f"{src.name} is empty; choose a file with a header row and data "
                              "rows.")
-    lines = [ln for ln in data[:65536].decode("utf-8", "ignore").splitlines() if ln.strip()]
-    lines = lines[:200] if len(lines) < 2 or len(data) <= 65536 else lines[:-1][:200]
-    tsv = Path(src.name).suffix.lower() == ".tsv"
-    delim = "\t" if tsv else checks.sniff_delimiter(lines)
-    names, notes = checks.clean_names(next(csv.reader(lines[:1], delimiter=delim)))
+    text = data.decode("utf-8", "replace")
+    lines = [ln for ln in checks.split_lines(text[:_SAMPLE]) if ln.strip()]
+    lines = lines[:200] if len(lines) < 2 or len(text) <= _SAMPLE else lines[:-1][:200]
+    delim = "\t" if src.suffix == ".tsv" else checks.sniff_delimiter(lines)
+    header, end = checks.read_header(text, delim)
+    names, notes = checks.clean_names(header)
     _check_shape(src.name, 0, len(names), limits)
     if encoding not in ("utf-8", "utf-8-sig", "utf-16", "utf-32"):
         notes.append(f"{src.name} is not UTF-8; it was read as {encoding}. Check that accented "
                      "letters look right, or save the file as UTF-8.")
     decimal, thousands = checks.sniff_decimal(lines, delim)
-    frame = _read_csv(data, src.name, names, delim, decimal, thousands, limits)
+    count = partial(checks.check_fields, text, delim, len(names), name=src.name,
+                    first_line=first_line, max_records=limits.max_rows)
+    body = data[len(text[:end].encode()):]  # the readers' idea of the header may differ
+    frame = _read_csv(body, src.name, names, delim, decimal,
+                      thousands if decimal == "," else None, limits.max_rows, count)
     return Loaded(frame, notes, decimal, thousands)
 
 
 def _read_csv(data: bytes, name: str, names: list[str], delim: str, decimal: str,
-              thousands: str | None, limits: LoadLimits) -> pd.DataFrame:
+              thousands: str | None, max_rows: int, count: Callable[[], int]) -> pd.DataFrame:
     """pyarrow's multithreaded reader when the options allow, else the C reader.
 
-    The pyarrow engine has no ``decimal``/``thousands`` options and its errors carry no line
-    number, so any pyarrow failure is retried with the C engine to get a precise message.
+    Neither is trusted with the shape of rows: pyarrow names no line and reads an unclosed
+    final quote as one value; the C reader pads short rows. So ``count`` (``check_fields``)
+    runs when pyarrow fails or quotes do not pair up, and before the C reader, which must agree.
     """
-    opts = {"sep": delim, "names": names, "header": 0, **_NA}
-    if decimal == "." and thousands is None:
-        try:
-            return pd.read_csv(io.BytesIO(data), engine="pyarrow", **opts)
+    if not data.strip():
+        count()  # only the header: was a quote in it left open?
+        return pd.DataFrame(columns=names)
+    opts = {"sep": delim, "header": None, **_NA}
+    if decimal == ".":
+        try:  # without names, so that rows wider than the header fail instead of becoming an index
+            frame = pd.read_csv(io.BytesIO(data), engine="pyarrow", **opts)
         except Exception:  # the C engine below re-reads the file and explains what is wrong
-            pass
+            frame = None
+        if (frame is not None and frame.shape[1] == len(names)
+                and (data.count(b'"') % 2 == 0 or count() == len(frame))):
+            frame.columns = names
+            return frame
+    records = count()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            return pd.read_csv(io.BytesIO(data), engine="c", decimal=decimal, index_col=False,
-                               thousands=thousands, nrows=limits.max_rows + 1, **opts)
-    except pd.errors.ParserWarning as e:  # every data row is longer than the header
-        width = len(next(csv.reader(data.decode("utf-8").splitlines()[1:2], delimiter=delim)))
-        raise DataError(_ragged(name, 2, width, len(names), delim)) from e
-    except pd.errors.ParserError as e:
-        m = _RAGGED.search(str(e))
-        if m:
-            raise DataError(_ragged(name, int(m[2]), int(m[3]), len(names), delim)) from e
-        raise DataError(f"{name} could not be read as CSV ({e}). Check for an unclosed quote "
-                        "near that place, or save the file again from a spreadsheet.") from e
-
-
-def _ragged(name: str, line: int, got: int, want: int, delim: str) -> str:
-    return (f"{name}: line {line} has {got} fields but the header has {want}, so values would "
-            f"shift into the wrong columns. Fix that row (often a {delim!r} inside a value "
-            "that should be quoted) and load again.")
+            frame = pd.read_csv(io.BytesIO(data), engine="c", decimal=decimal, index_col=False,
+                                thousands=thousands, nrows=max_rows + 1, names=names, **opts)
+    except Exception as e:  # ragged rows were caught above; this is rarer damage
+        m = re.search(r"row (\d+)", str(e))
+        where = f" near data row {int(m[1])}" if m else ""
+        raise DataError(f"{name} could not be read as CSV{where} ({e}). Check for an "
+                        "unclosed quote there, or save the file again from a spreadsheet.") from e
+    if len(frame) != records:
+        raise DataError(f"{name}: the CSV reader found {len(frame)} rows where there are "
+                        f"{records} lines of data, so quotes or line breaks inside values are "
+                        f"ambiguous. Save the file again from a spreadsheet, with every value "
+                        f"that holds {delim!r}, a quote or a line break in quotes.")
+    return frame
 
 
 def _load_parquet(src: Source, limits: LoadLimits) -> Loaded:
@@ -331,5 +356,6 @@ register_loader((".csv", ".tsv", ".txt"), _load_csv)
 register_loader((".parquet", ".pq"), _load_parquet)
 register_loader((".xlsx", ".xlsm", ".xls"), _load_excel)
 
-# Databases (SQLite files, server URLs) register themselves; imported last, as it uses the above.
-from automl.data import sql as _sql  # noqa: E402, F401
+# Archives and databases register themselves; imported last, as they use the above.
+from automl.data import archives as _archives  # noqa: E402, F401
+from automl.data import sql as _sql  # noqa: E402
