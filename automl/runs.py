@@ -22,7 +22,7 @@ import pandas as pd
 
 from automl.errors import RunNotFoundError
 
-__all__ = ["Run", "delete_run", "list_runs", "open_run", "runs_root"]
+__all__ = ["Run", "delete_run", "list_runs", "open_run", "process_alive", "runs_root"]
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 
@@ -86,7 +86,7 @@ class Run:
         """The run's status; a queued or running run whose process has died is marked
         failed, so it never looks busy for ever."""
         status = _read_json(self.status_file, {"state": "created"})
-        if status.get("state") in ("queued", "running") and not _alive(status.get("pid")):
+        if status.get("state") in ("queued", "running") and not process_alive(status.get("pid")):
             status = self.update_status(
                 state="failed", message="The search process ended unexpectedly; "
                 "see log.txt in the run folder. Resume the run to continue its study.")
@@ -131,7 +131,7 @@ class Run:
         return np.load(self.path / "oof" / f"{trial_number}.npy")
 
 
-def _alive(pid) -> bool:
+def process_alive(pid) -> bool:
     """Whether process ``pid`` runs on this machine (a zombie counts as dead)."""
     if not pid:
         return True  # not started by a process we know of: cannot tell

@@ -114,7 +114,7 @@ class AppServer:
 def stop_runs(runs_dir: str | os.PathLike, timeout: float = 30.0) -> None:
     """Ask every active run in ``runs_dir`` to stop, wait for it, and kill what is left."""
     from automl.background import stop_run
-    from automl.runs import list_runs, open_run
+    from automl.runs import list_runs, open_run, process_alive
 
     runs_dir = Path(runs_dir)
     if not runs_dir.exists():
@@ -126,24 +126,11 @@ def stop_runs(runs_dir: str | os.PathLike, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     for run in active:
         pid = run.status.get("pid")
-        while pid and _alive(pid) and time.monotonic() < deadline:
+        while pid and process_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        if pid and _alive(pid):  # a detached session of its own: end that whole group
+        if pid and process_alive(pid):  # a detached session of its own: end that whole group
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(int(pid), signal.SIGKILL)
-
-
-def _alive(pid) -> bool:
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (our own child, not yet reaped) counts as ended
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][:1] != "Z"
-    except OSError:
-        return False
 
 
 def launch_chromium(playwright):
