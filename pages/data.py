@@ -1,16 +1,18 @@
-"""Data: upload a table or pick a sample; preview, column kinds, missing values."""
+"""Data: upload a table, pick a sample or read a database; preview, kinds, profile."""
 
 import pandas as pd
 import streamlit as st
 
 from automl.data import LoadLimits
+from pages import _data_sources as sources
+from pages import _profile as prof
 from pages import _show as show
 from pages import _ui as ui
 
 st.title("Data")
 limits = LoadLimits()
 upload_tab, sample_tab, db_tab = st.tabs(["Upload a file", "Sample data",
-                                          "Databases — coming soon"])
+                                          "Databases"])
 with upload_tab:
     file = st.file_uploader(
         "Drag and drop a table (CSV, TSV, Excel .xlsx, Parquet)",
@@ -32,8 +34,11 @@ with sample_tab:
                   args=(name, samples[name].target))
 
 with db_tab:
-    st.info("Reading a table from SQLite, PostgreSQL or MySQL comes in a later release. "
-            "Until then, export the table to CSV or Parquet and upload that file.")
+    sqlite_box, server_box = st.tabs(["SQLite file", "Server (PostgreSQL, MySQL/MariaDB)"])
+    with sqlite_box:
+        sources.sqlite_file()
+    with server_box:
+        sources.server()
 
 table = ui.table()
 if table is None:
@@ -62,7 +67,6 @@ st.dataframe(schema, width="stretch", hide_index=True)
 st.caption("Kinds decide the preprocessing: numeric, categorical, boolean, datetime, text; "
            "ID-like columns are dropped before learning.")
 
-with st.expander("Full profile — coming soon"):
-    st.write("Distributions, correlations and warnings about ID-like, constant, leaky and "
-             "imbalanced columns arrive with the profile in a later release.")
+with st.expander("Profile: warnings and distributions", expanded=True):
+    prof.show_profile(table)
 st.page_link("pages/train.py", label="Next: choose a target and train", icon="➡️")

@@ -9,6 +9,7 @@ from automl.families import REGISTRY
 from automl.metrics import DEFAULT_METRIC, METRICS
 from automl.tasks import TASKS, detect_task
 from pages import _live as live
+from pages import _profile as prof
 from pages import _show as show
 from pages import _ui as ui
 
@@ -17,8 +18,9 @@ KEEP = {"persist_state": "session"}  # settings survive page switches, also duri
 table = ui.table()
 
 
-def settings(table) -> TrainConfig | None:
-    """Draw the search settings for ``table``; return a config when Start is clicked."""
+def settings(table) -> tuple[TrainConfig, list[str]] | None:
+    """Draw the search settings for ``table``; when Start is clicked, return a config and the
+    columns to leave out."""
     frame, columns = table.frame, [str(c) for c in table.frame.columns]
     left, right = st.columns(2)
     target = left.selectbox(
@@ -35,6 +37,14 @@ def settings(table) -> TrainConfig | None:
     names = [n for n, f in REGISTRY.items() if f.supports(task)]
     families = left.multiselect("Model families", names, format_func=lambda n: REGISTRY[n].title,
                                 key=ui.default(f"train_families:{task}", names), **KEEP)
+    reasons = prof.drop_reasons(prof.profile(table, target), target)
+    drops = left.multiselect(
+        "Columns to leave out", [c for c in columns if c != target],
+        key=ui.default(f"train_drop:{target}", list(reasons)), **KEEP,
+        help="Pre-filled with the columns the profile flags as ID-like, constant, leaky or "
+             "mostly missing (see the Data page's profile).")
+    if reasons:
+        left.caption("Flagged: " + "; ".join(f"**{c}** ({r})" for c, r in reasons.items()))
     budget = right.slider("Time budget (seconds)", 10, 600, step=5,
                           key=ui.default("train_budget", 60), **KEEP,
                           help="Wall-clock limit of the whole run, refit and save included.")
@@ -58,7 +68,7 @@ def settings(table) -> TrainConfig | None:
         return TrainConfig(target=target, task=task, metric=metric, time_budget=float(budget),
                            max_trials=max_trials or None, cv_folds=folds,
                            families=tuple(families), seed=int(seed),
-                           holdout=float(holdout))
+                           holdout=float(holdout)), [c for c in drops if c != target]
     except AutoMLError as e:
         st.error(str(e))
         return None
@@ -70,10 +80,11 @@ if table is None:
 else:
     st.caption(f"Table: {table.source} ({len(table.frame):,} rows × "
                f"{table.frame.shape[1]:,} columns)")
-    config = settings(table)
-    if config is not None:
+    chosen = settings(table)
+    if chosen is not None:
+        config, drops = chosen
         try:
-            run, warnings = launch_run(table, config)
+            run, warnings = launch_run(prof.without(table, drops), config)
         except AutoMLError as e:
             st.error(str(e))
         else:

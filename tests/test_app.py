@@ -76,7 +76,7 @@ def wages_state() -> SessionData:
 
 # --- Data ----------------------------------------------------------------------------------
 
-def test_data_page_lists_samples_with_source_and_leaves_room_for_databases(runs_dir):
+def test_data_page_lists_samples_with_source_and_offers_databases(runs_dir):
     at = app()
     assert at.title[0].value == "Data"
     assert at.sidebar.text_input[0].label == "Open run by id"
@@ -86,8 +86,8 @@ def test_data_page_lists_samples_with_source_and_leaves_room_for_databases(runs_
                                                              "wages.csv"]
     assert "credit.csv — binary: Status (good/bad)" in samples.options
     assert "Licence: modeldata is MIT" in texts(at.caption)
-    assert [t.label for t in at.tabs][-1] == "Databases — coming soon"
-    assert len(at.file_uploader) == 1
+    assert "Databases" in [t.label for t in at.tabs]
+    assert len(at.file_uploader) == 2  # a table file, an SQLite file
 
 
 def test_load_sample_shows_preview_kinds_missing_and_counts(runs_dir):
@@ -105,7 +105,7 @@ def test_load_sample_shows_preview_kinds_missing_and_counts(runs_dir):
     assert list(schema["column"]) == list(table.frame.columns)
     assert schema.set_index("column").loc["Income", "missing"] == 381
     assert {"numeric", "categorical", "boolean"} <= set(schema["kind"])
-    assert any(e.label == "Full profile — coming soon" for e in at.expander)
+    assert any(e.label == "Profile: warnings and distributions" for e in at.expander)
     assert "**credit.csv** (4,454 rows × 14 columns)" in sidebar(session(at))
 
 
