@@ -51,6 +51,8 @@ ALLOWED_TYPES = frozenset({
     "lightgbm.sklearn.LGBMClassifier",
     "lightgbm.sklearn.LGBMRegressor",
     "numpy.dtype",
+    "scipy.sparse._csc.csc_matrix",
+    "scipy.sparse._csr.csr_matrix",
     "sklearn.metrics._dist_metrics.EuclideanDistance64",
     "sklearn.model_selection._split.KFold",
     "sklearn.metrics._dist_metrics.ManhattanDistance64",

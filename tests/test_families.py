@@ -131,3 +131,18 @@ def test_multiclass_and_wide_tables_get_fewer_rounds():
     multi = FamilyContext("multiclass", n_rows=5_000, n_columns=10, n_classes=6, time_budget=60)
     wide = FamilyContext("binary", n_rows=5_000, n_columns=100, n_classes=2, time_budget=60)
     assert multi.max_rounds() < base.max_rounds() and wide.max_rounds() < base.max_rounds()
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_sparse_one_hot_input_round_trips_through_a_model_file(name, tmp_path):
+    """Many categorical columns give a sparse matrix; kNN then keeps its rows as one."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({f"c{i}": rng.choice([f"v{j}" for j in range(12)], 300) for i in range(8)})
+    y = (X.c0.isin(["v1", "v2", "v3"]) ^ X.c1.isin(["v4"])).to_numpy().astype(int)
+    schema = Schema(tuple(ColumnInfo(c, Kind.CATEGORICAL, "str", 0, 12) for c in X.columns))
+    fam = REGISTRY[name]
+    ctx = _ctx("binary", X, y)
+    pipe = make_pipeline(schema, fam, fam.defaults(ctx)[0], ctx).fit(X, y)
+    manifest = {"task": "binary", "target": "y", "classes": [0, 1], "schema": schema.to_dict()}
+    model = load_model(save_model(tmp_path / "m.skops", pipe, manifest))
+    np.testing.assert_allclose(model.predict_proba(X), pipe.predict_proba(X), rtol=1e-6)
