@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import importlib
 
+# Bound now: the submodule of the same name would otherwise shadow the function once imported.
+from automl.leaderboard import leaderboard
+
 __all__ = [
     "AutoMLError",
     "Model",
@@ -30,7 +33,6 @@ _WHERE = {
     "Table": "automl.data",
     "TrainResult": "automl.api",
     "delete_run": "automl.runs",
-    "leaderboard": "automl.leaderboard",
     "list_runs": "automl.runs",
     "load_model": "automl.bundle",
     "load_table": "automl.data",

@@ -73,12 +73,12 @@ def main() -> None:
         try:
             server.wait_healthy()
             page.goto(server.url)
-            page.locator('[data-testid="stFileUploader"] input[type="file"]').wait_for(
+            page.locator('[data-testid="stFileUploader"] input[type="file"]').first.wait_for(
                 state="attached", timeout=60_000)
             wait_title(page, "Data")
             cold_start = time.perf_counter() - t0
 
-            page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+            page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(
                 csv)
             page.locator('[data-testid="stSidebar"]').get_by_text("credit_1000.csv").wait_for()
             go_to(page, "Train")

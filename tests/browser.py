@@ -165,6 +165,7 @@ def select_option(page, label: str, option: str) -> None:
     """Choose ``option`` in the select box labelled ``label``."""
     box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
     box.get_by_role("button", name="Open").click()
+    box.get_by_role("combobox").fill(option)  # filter: long lists render only what is visible
     page.get_by_role("option", name=option, exact=True).first.click()
     combo = box.get_by_role("combobox")
     page.wait_for_function("([el, v]) => el.value === v", arg=[combo.element_handle(), option],

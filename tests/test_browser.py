@@ -131,7 +131,7 @@ def test_upload_train_watch_download_and_sessions_apart(chromium, server, shots,
     # --- Data: upload a file through the uploader -------------------------------------------
     page.goto(server.url)
     wait_title(page, "Data")
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(csv)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(csv)
     sidebar = page.locator('[data-testid="stSidebar"]')
     sidebar.get_by_text("credit_1000.csv").wait_for()
     metrics = page.locator('[data-testid="stMetric"]')

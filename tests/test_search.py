@@ -9,12 +9,14 @@ import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
 
 import automl
+from automl.api import _check_some_trial_finished
+from automl.config import TrainConfig
 from automl.errors import SearchError
 from automl.families import REGISTRY
 from automl.families.linear import Linear
 from automl.leaderboard import COLUMNS, best_per_family
 from automl.runs import Run, list_runs, open_run
-from automl.search.context import SearchContext
+from automl.search.context import SearchContext, driver_url
 from automl.search.worker import run_worker
 
 
@@ -103,7 +105,7 @@ class _Broken(Linear):
 
 
 def _context(tmp_path, families, max_trials):
-    config = automl.api.TrainConfig(target="diagnosis", families=families,
+    config = TrainConfig(target="diagnosis", families=families,
                                     max_trials=max_trials, time_budget=60)
     ctx, _ = automl.start_run(_cancer(), config, root=tmp_path)
     return ctx
@@ -126,7 +128,7 @@ def test_every_trial_failing_gives_one_clear_message(tmp_path, monkeypatch):
     ctx = _context(tmp_path, ("broken",), max_trials=2)
     run_worker(ctx, install_signal=False)
     with pytest.raises(SearchError, match="Every trial failed.*always fails"):
-        automl.api._check_some_trial_finished(ctx.study().get_trials(), ctx)
+        _check_some_trial_finished(ctx.study().get_trials(), ctx)
 
 
 def test_stop_request_ends_the_worker_and_keeps_finished_trials(tmp_path):
@@ -154,13 +156,13 @@ def test_postgresql_storage_is_shared_by_the_workers(tmp_path):
     result = automl.train(_cancer(), "diagnosis", time_budget=40, max_trials=6,
                           families=["linear", "lgbm"], storage=url, runs_dir=tmp_path)
     study = optuna.load_study(study_name=f"automl-{result.run_id}",
-                              storage=automl.search.context.driver_url(url))
+                              storage=driver_url(url))
     assert len(study.trials) >= 6
     assert {t.params["family"] for t in study.trials} == {"linear", "lgbm"}
     settings = open_run(result.run_id, tmp_path).settings
     assert settings["config"]["storage"].startswith("postgresql")
     optuna.delete_study(study_name=study.study_name,
-                        storage=automl.search.context.driver_url(url))
+                        storage=driver_url(url))
 
 
 def test_holdout_rows_stay_out_of_the_search_and_score_the_final_model(tmp_path):
