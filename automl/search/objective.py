@@ -44,17 +44,18 @@ class Objective:
         k = ctx.family_ctx.n_classes
         oof = np.zeros((len(ctx.y), k) if ctx.task != "regression" else len(ctx.y))
         scores, fit_s, predict_s, n_pred = [], 0.0, 0.0, 0
+        fit_started = None
         try:
             for step, (tr, va) in enumerate(ctx.folds):
                 if self.stop.requested():
                     raise StopRequested
                 pipe = make_pipeline(ctx.schema, family, params, ctx.family_ctx)
-                t0 = time.perf_counter()
+                t0 = fit_started = time.perf_counter()
                 with self.stop.fitting():
                     pipe.fit(ctx.X.iloc[tr], ctx.y[tr])
                     t1 = time.perf_counter()
                     pred = predict_scores(pipe, ctx.X.iloc[va], ctx.task, k)
-                t2 = time.perf_counter()
+                t2, fit_started = time.perf_counter(), None
                 fit_s, predict_s, n_pred = fit_s + t1 - t0, predict_s + t2 - t1, n_pred + len(va)
                 oof[va] = pred
                 scores.append(ctx.metric(ctx.y[va], pred))
@@ -63,6 +64,8 @@ class Objective:
                     self._record(trial, scores, fit_s, predict_s, n_pred)
                     raise optuna.TrialPruned(f"pruned after fold {step + 1}")
         except StopRequested:
+            if fit_started is not None:  # interrupted in a fit: that time was spent fitting
+                fit_s += time.perf_counter() - fit_started
             trial.set_user_attr("stopped", True)
             self._record(trial, scores, fit_s, predict_s, n_pred)
             raise optuna.TrialPruned("stopped: time budget or stop request") from None
