@@ -16,11 +16,12 @@ import pandas as pd
 from automl.bundle import Model, load_model, preload, save_model
 from automl.config import TrainConfig
 from automl.data import Table, infer_schema, load_table
+from automl.data.sql import mask_url
 from automl.errors import SearchError
 from automl.families import REGISTRY, get_family, resolve_families
 from automl.leaderboard import leaderboard
 from automl.metrics import get_metric
-from automl.runs import Run, runs_root
+from automl.runs import Run
 from automl.search.context import SearchContext, open_storage
 from automl.search.finalize import choose_and_refit, ranked
 from automl.search.objective import predict_scores
@@ -72,7 +73,8 @@ def start_run(data, config: TrainConfig, *, root=None) -> tuple[SearchContext, l
     run = Run.create(root)
     run.write_data(table.frame)
     run.write_settings({
-        "config": {**config.to_dict(), "storage": _mask(config.storage)},
+        "config": {**config.to_dict(),
+                   "storage": mask_url(config.storage) if config.storage else None},
         "task": prepared.task, "metric": metric.name, "direction": metric.direction,
         "families": list(families), "cv_folds": folds, "classes": prepared.classes,
         "schema": schema.to_dict(), "source": table.source, "data_hash": table.data_hash,
@@ -217,19 +219,3 @@ def predict(model, data, *, out: str | os.PathLike | None = None) -> pd.DataFram
     if out is not None:
         result.to_csv(out, index=False)
     return result
-
-
-def _mask(url: str | None) -> str | None:
-    """A database URL without its password, safe to write to disk."""
-    if not url:
-        return url
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "<unparseable URL>"
-
-
-def default_runs_dir() -> Path:
-    return runs_root()
