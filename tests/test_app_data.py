@@ -18,8 +18,9 @@ from automl.data import load_table, profile_table
 from automl.plots import column_chart
 from automl.runs import open_run
 from pages._data_sources import LISTING_KEY
-from pages._ui import STATE_KEY, SessionData
+from pages._ui import SessionData
 from tests.servers import MYSQL_URL, POSTGRES_URL, require_server
+from tests.test_app import app, session
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "Sup3rS3cretPw"
@@ -36,21 +37,6 @@ def cancer(n: int | None = None) -> pd.DataFrame:
     data = load_breast_cancer(as_frame=True).frame
     data.columns = [c.replace(" ", "_") for c in data.columns]
     return data.iloc[:n, [0, 1, 2, 3, 4, 5, -1]] if n else data.iloc[:, [0, 1, 2, 3, 4, 5, -1]]
-
-
-def app(state: SessionData | None = None, page: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    if state is not None:
-        at.session_state[STATE_KEY] = state
-    at.run()
-    if page:
-        at.switch_page(f"pages/{page}.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def session(at: AppTest) -> SessionData:
-    return at.session_state[STATE_KEY]
 
 
 def texts(elements) -> str:
@@ -94,7 +80,7 @@ def sqlite_bytes(tmp_path) -> bytes:
 
 
 def test_sqlite_upload_lists_tables_previews_and_loads(sqlite_bytes):
-    at = app(SessionData(table=load_table(ROOT / "sample_data" / "wages.csv")))
+    at = app(state=SessionData(table=load_table(ROOT / "sample_data" / "wages.csv")))
     at.file_uploader(key="data_sqlite").set_value(
         ("cancer.db", sqlite_bytes, "application/octet-stream")).run()
     assert not at.exception and not at.error
@@ -226,7 +212,7 @@ def _csv_table():
 
 
 def test_profile_shows_warnings_with_actions_and_column_stats():
-    at = app(SessionData(table=_csv_table()))
+    at = app(state=SessionData(table=_csv_table()))
     warned = texts(at.warning)
     assert "'customer_id' look like row identifiers" in warned
     assert "'const' hold the same value in every row" in warned
@@ -252,7 +238,7 @@ def test_train_prefills_columns_to_leave_out_and_the_run_excludes_them(monkeypat
     import automl.background
 
     monkeypatch.setattr(automl.background, "_spawn", lambda run, budget: None)  # no search
-    at = app(SessionData(table=_csv_table()), page="train")
+    at = app("train", state=SessionData(table=_csv_table()))
     assert at.selectbox(key="train_target").value == "outcome"
     drops = at.multiselect(key="train_drop:outcome")
     assert drops.value == ["customer_id", "const"]
