@@ -1,0 +1,151 @@
+"""Explain a saved model on raw rows: SHAP values per user column, in probability points
+(classification) or target units (regression), for any family and for ensembles.
+
+An :class:`Explainer` is built once per model and background table (tree parsing, background
+sample, feature-to-column maps) and then explains any rows: a sample for the global view,
+one row for the local view and the what-if panel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from automl.bundle import Model, _quiet_unknown_categories
+from automl.ensemble import WeightedEnsemble
+from automl.explain import shapley
+from automl.explain.explanation import Explanation
+from automl.explain.groups import feature_owners, group_matrix, used_columns
+from automl.explain.permutation import permutation_shap
+
+__all__ = ["GLOBAL_ROWS", "Explainer", "explain"]
+
+GLOBAL_ROWS = 1000  # rows sampled for a global explanation of a big table
+PERMUTATION_ROWS = 200  # fewer for the slow permutation route (k-nearest neighbours)
+BACKGROUND_ROWS = 100  # rows standing for "an average row" (linear and permutation routes)
+PERMUTATION_BACKGROUND = 50  # the permutation route predicts rows x 2 columns x these
+
+
+class Explainer:
+    """Explains one :class:`~automl.bundle.Model`; ``background`` is the table it was trained
+    on (or any like it), from which the reference rows are sampled."""
+
+    def __init__(self, model: Model, background: pd.DataFrame, *, seed: int = 0):
+        self.model = model
+        self.seed = seed
+        members = _members(model.pipeline)
+        self._members = [_Member(p, w) for p, w in members]
+        cols: list[str] = []
+        for m in self._members:
+            cols.extend(c for c in m.columns if c not in cols)
+        self.columns = [c for c in model.schema.names if c in cols]
+        bg = model.prepare(background)
+        if len(bg) > BACKGROUND_ROWS:
+            bg = bg.sample(BACKGROUND_ROWS, random_state=seed)
+        self.background = bg
+        for m in self._members:
+            m.setup(bg, self.columns)
+        task = model.task
+        self.outputs = ([str(model.target)] if task == "regression"
+                        else [f"P({model.target} = {model.classes[1]})"] if task == "binary"
+                        else [f"P({model.target} = {c})" for c in model.classes])
+
+    @property
+    def method(self) -> str:
+        return "; ".join(sorted({m.method for m in self._members}))
+
+    @property
+    def slow(self) -> bool:
+        """Whether a member needs the permutation route (fewer rows for a global view)."""
+        return any(m.route == "permutation" for m in self._members)
+
+    def explain(self, df: pd.DataFrame, *, max_rows: int | None = None,
+                approximate: bool = False, seed: int | None = None) -> Explanation:
+        """Explain the rows of ``df`` (a random sample of ``max_rows`` if it has more)."""
+        n_total = len(df)
+        if max_rows is not None and n_total > max_rows:
+            df = df.sample(max_rows, random_state=self.seed if seed is None else seed)
+        X = self.model.prepare(df)
+        values, base = None, None
+        with _quiet_unknown_categories():
+            for m in self._members:
+                v, b = m.explain(X, self.model.task, approximate)
+                values = v * m.weight if values is None else values + v * m.weight
+                base = b * m.weight if base is None else base + b * m.weight
+        method = ("weighted sum of the members' SHAP values: " if len(self._members) > 1
+                  else "") + "; ".join(dict.fromkeys(m.last_method for m in self._members))
+        if any(m.route == "permutation" for m in self._members):
+            method += (f" (against {min(len(self.background), PERMUTATION_BACKGROUND)} "
+                       "background rows)")
+        return Explanation(
+            values=values, base=base, prediction=base[None, :] + values.sum(axis=1),
+            data=df[self.columns] if set(self.columns) <= set(df.columns) else X[self.columns],
+            columns=list(self.columns), outputs=list(self.outputs),
+            units="value" if self.model.task == "regression" else "probability",
+            task=self.model.task, classes=self.model.classes, target=str(self.model.target),
+            method=method, n_total=n_total)
+
+
+def explain(model: Model, df: pd.DataFrame, *, max_rows: int | None = GLOBAL_ROWS,
+            approximate: bool = False, seed: int = 0) -> Explanation:
+    """Explain ``df`` with ``model`` (``df`` doubles as the background table)."""
+    explainer = Explainer(model, df, seed=seed)
+    if explainer.slow and max_rows is not None:
+        max_rows = min(max_rows, PERMUTATION_ROWS)
+    return explainer.explain(df, max_rows=max_rows, approximate=approximate)
+
+
+def _members(estimator) -> list[tuple[Pipeline, float]]:
+    if isinstance(estimator, WeightedEnsemble):
+        w = np.asarray(estimator.weights, dtype=float)
+        return list(zip(estimator.estimators, w / w.sum(), strict=True))
+    return [(estimator, 1.0)]
+
+
+class _Member:
+    """One fitted Pipeline (prep + model) and how to explain it."""
+
+    def __init__(self, pipeline: Pipeline, weight: float):
+        self.pipeline, self.weight = pipeline, float(weight)
+        self.prep, self.estimator = pipeline[0], pipeline[-1]
+        self.columns = used_columns(self.prep)
+        self.route = "features" if shapley.supports(self.estimator) else "permutation"
+        self.method = self.last_method = ""
+        self._tree = None
+
+    def setup(self, background: pd.DataFrame, columns: list[str]) -> None:
+        self.all_columns = columns
+        if self.route == "features":
+            self.group = group_matrix(feature_owners(self.prep), columns)
+            self.bg_t = self.prep.transform(background) if shapley._kind(self.estimator) \
+                == "linear" else None
+            if shapley._kind(self.estimator) in ("sk_tree", "hgb"):
+                self._tree = shapley.make_tree_explainer(self.estimator)
+        else:
+            self.bg = background.iloc[:PERMUTATION_BACKGROUND]
+        self.method = "permutation SHAP" if self.route == "permutation" else ""
+
+    def _predict(self, task: str):
+        def predict(frame: pd.DataFrame) -> np.ndarray:
+            if task == "regression":
+                return self.pipeline.predict(frame)
+            p = self.pipeline.predict_proba(frame)
+            return p[:, 1] if task == "binary" else p
+        return predict
+
+    def explain(self, X: pd.DataFrame, task: str, approximate: bool):
+        """(values (n, columns, outputs), base (outputs,)) in output units."""
+        if self.route == "permutation":
+            values, base = permutation_shap(self._predict(task), X, self.bg, self.all_columns)
+            self.last_method = "permutation SHAP"
+            return values, base
+        c = shapley.model_contributions(self.estimator, self.prep.transform(X), self.bg_t,
+                                        approximate=approximate, tree_explainer=self._tree)
+        c = shapley.to_probability(c)
+        values, base = c.values, c.base
+        if task == "binary" and values.shape[2] == 2:  # one output per class: keep classes[1]
+            values, base = values[:, :, 1:], base[1:]
+        self.last_method = c.method
+        grouped = np.einsum("nfk,fc->nck", values, self.group)
+        return grouped, base

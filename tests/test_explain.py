@@ -1,0 +1,199 @@
+"""SHAP explanations: every family, grouped back to user columns, adding up exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from automl.bundle import Model, load_model, save_model
+from automl.ensemble import WeightedEnsemble
+from automl.explain import Explainer, explain, explain_run, shapley
+from automl.explain.groups import feature_owners, used_columns
+from automl.explain.permutation import permutation_shap
+from automl.families import REGISTRY, FamilyContext, get_family
+from automl.runs import Run
+from automl.search.context import make_pipeline
+from tests.test_bundle import LABELS, make_data
+from tests.test_plots import finished_run
+
+FAMILIES = sorted(REGISTRY)
+TASKS = ("binary", "multiclass", "regression")
+
+
+def fitted(family: str, task: str, **params) -> tuple[Model, pd.DataFrame]:
+    """The family's default model on a bundled dataset with categorical, boolean, date, text
+    and ID columns added, wrapped as a loaded Model."""
+    X, y, schema = make_data(task)
+    ctx = FamilyContext(task=task, n_rows=len(X), n_columns=X.shape[1],
+                        n_classes=0 if task == "regression" else len(np.unique(y)))
+    fam = get_family(family)
+    defaults = {**fam.defaults(ctx)[0], **{fam.p(k): v for k, v in params.items()}}
+    pipe = make_pipeline(schema, fam, defaults, ctx).fit(X, y)
+    return _model(pipe, task, schema), X
+
+
+def _model(pipe, task, schema) -> Model:
+    manifest = {"task": task, "target": "target", "schema": schema.to_dict()}
+    if LABELS[task]:
+        manifest["classes"] = LABELS[task]
+    return Model(pipe, manifest)
+
+
+def predicted(model: Model, X: pd.DataFrame) -> np.ndarray:
+    """What the model outputs for the rows, in the explanation's outputs."""
+    if model.task == "regression":
+        return model.predict(X)["prediction"].to_numpy()[:, None]
+    p = model.predict_proba(X)
+    return p[:, 1:] if model.task == "binary" else p
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_family_adds_up_to_prediction_minus_base(family, task):
+    model, X = fitted(family, task, **({"n_estimators": 40} if family in
+                                       ("xgb", "lgbm", "rf", "et") else {}))
+    e = explain(model, X, max_rows=60)
+    outputs = 1 if task != "multiclass" else len(LABELS[task])
+    assert e.values.shape == (60, len(e.columns), outputs)
+    assert "row_id" not in e.columns  # ID columns are not model inputs
+    assert {"color", "city", "flag", "when", "note"} <= set(e.columns)
+    np.testing.assert_allclose(e.base + e.values.sum(axis=1), e.prediction, atol=1e-9)
+    tol = 1e-4 if family == "xgb" else 1e-7  # XGBoost sums in float32
+    np.testing.assert_allclose(e.prediction, predicted(model, e.data), atol=tol)
+    assert e.units == ("value" if task == "regression" else "probability")
+    assert e.n_total == len(X) and e.sampled
+    if task != "regression":  # probabilities move within [-1, 1]
+        assert np.abs(e.values).max() <= 1.0
+
+
+@pytest.mark.parametrize("family", ["xgb", "lgbm", "linear", "rf"])
+def test_one_hot_text_date_and_indicator_parts_sum_to_their_column(family):
+    model, X = fitted(family, "binary", **({"n_estimators": 30} if family != "linear" else {}))
+    X = X.copy()
+    X.loc[X.index[:40], "mean radius"] = np.nan  # a missing indicator for this column
+    pipe = model.pipeline
+    prep, est = pipe[0], pipe[-1]
+    rows = X.iloc[:50]
+    explainer = Explainer(model, X)
+    e = explainer.explain(rows)
+    owners = feature_owners(prep)
+    assert len(owners) == prep.transform(rows[:1]).shape[1]
+    for column, at_least in (("color", 2), ("note", 2), ("when", 6)):
+        assert owners.count(column) >= at_least  # really made of several features
+    c = shapley.to_probability(shapley.model_contributions(
+        est, prep.transform(model.prepare(rows)), prep.transform(explainer.background),
+        tree_explainer=shapley.make_tree_explainer(est) if family == "rf" else None))
+    values = c.values[:, :, -1]  # the positive class
+    for j, column in enumerate(e.columns):
+        parts = [f for f, o in enumerate(owners) if o == column]
+        np.testing.assert_allclose(values[:, parts].sum(axis=1), e.values[:, j, 0], atol=1e-9)
+
+
+def test_feature_owners_follow_the_data_not_the_names():
+    """Changing one raw column changes only the features mapped to it."""
+    model, X = fitted("linear", "multiclass")
+    prep = model.pipeline[0]
+    owners = np.array(feature_owners(prep))
+    base = _dense(prep.transform(model.prepare(X)))
+    rng = np.random.default_rng(1)
+    for column in used_columns(prep):
+        changed = X.copy()
+        changed[column] = rng.permutation(changed[column].to_numpy())
+        after = _dense(prep.transform(model.prepare(changed)))
+        moved = np.flatnonzero(np.abs(after - base).max(axis=0) > 0)
+        assert set(owners[moved]) <= {column}, column
+
+
+def _dense(m) -> np.ndarray:
+    return m.toarray() if hasattr(m, "toarray") else np.asarray(m)
+
+
+def test_an_ensemble_is_the_weighted_sum_of_its_members():
+    a, X = fitted("lgbm", "binary", n_estimators=30)
+    b, _ = fitted("linear", "binary")
+    c, _ = fitted("knn", "binary")
+    weights = [0.5, 0.3, 0.2]
+    ens = WeightedEnsemble.from_fitted([a.pipeline, b.pipeline, c.pipeline], weights, "binary")
+    model = _model(ens, "binary", make_data("binary")[2])
+    rows = X.iloc[:20]
+    e = Explainer(model, X).explain(rows)
+    parts = [Explainer(m, X).explain(rows) for m in (a, b, c)]
+    np.testing.assert_allclose(sum(w * p.values for w, p in zip(weights, parts, strict=True)),
+                               e.values, atol=1e-12)
+    np.testing.assert_allclose(e.prediction, predicted(model, rows), atol=1e-9)
+    assert "weighted sum" in e.method and "permutation" in e.method
+
+
+def test_permutation_shap_is_exact_for_a_linear_model():
+    """With independent masking, SHAP of a linear model is coef x (x - background mean), which
+    the permutation route must reproduce for any order of the columns."""
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import Ridge
+
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    model = Ridge(alpha=0.1).fit(X, y)
+    bg = X.iloc[:30]
+    values, base = permutation_shap(model.predict, X.iloc[100:110], bg, list(X.columns),
+                                    seed=3)
+    expected = model.coef_ * (X.iloc[100:110].to_numpy() - bg.to_numpy().mean(axis=0))
+    np.testing.assert_allclose(values[:, :, 0], expected, atol=1e-9)
+    np.testing.assert_allclose(base, [model.predict(bg).mean()])
+
+
+def test_multiclass_log_odds_become_probability_points_that_add_up():
+    rng = np.random.default_rng(0)
+    phi = rng.normal(size=(50, 6, 4))
+    margin = shapley.Contributions(phi, np.array([0.2, -0.1, 0.4, 0.0]), "margin", "test")
+    p = shapley.to_probability(margin)
+    m = margin.base[None, :] + phi.sum(axis=1)
+    probs = np.exp(m) / np.exp(m).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(p.base[None, :] + p.values.sum(axis=1), probs, atol=1e-12)
+    np.testing.assert_allclose(p.values.sum(axis=2), 0, atol=1e-12)  # probabilities sum to 1
+    binary = shapley.to_probability(shapley.Contributions(phi[:, :, :1], np.array([0.3]),
+                                                          "margin", "test"))
+    assert np.all(np.sign(binary.values) == np.sign(phi[:, :, :1]))  # signs are kept
+
+
+def test_approximate_xgboost_contributions_still_add_up():
+    model, X = fitted("xgb", "regression", n_estimators=50)
+    exact = explain(model, X, max_rows=None)
+    quick = explain(model, X, max_rows=None, approximate=True)
+    np.testing.assert_allclose(quick.prediction, exact.prediction, atol=1e-4)
+    assert "Saabas" in quick.method and "TreeSHAP" in exact.method
+    top = exact.importance().index[:3]
+    assert set(quick.importance().index[:5]) >= set(top[:2])
+
+
+def test_sampling_states_the_rows_and_one_row_is_exact():
+    model, X = fitted("lgbm", "regression", n_estimators=30)
+    explainer = Explainer(model, X)
+    e = explainer.explain(X, max_rows=100, seed=1)
+    assert (e.n_rows, e.n_total) == (100, len(X)) and e.sampled
+    assert e.data.index.isin(X.index).all()
+    one = explainer.explain(X.loc[[e.data.index[7]]])
+    np.testing.assert_allclose(one.values[0], e.values[7], atol=1e-9)
+    row = one.row(0)
+    assert list(row.columns) == ["column", "value", "contribution"]
+    assert row["contribution"].abs().is_monotonic_decreasing
+
+
+@pytest.mark.slow
+def test_a_runs_explanation_is_cached_on_disk(tmp_path_factory):
+    run: Run = finished_run(tmp_path_factory.mktemp("runs"))
+    first = explain_run(run, max_rows=200)
+    files = list((run.path / "explain").glob("*.npz"))
+    assert len(files) == 1
+    again = explain_run(run, max_rows=200)
+    np.testing.assert_array_equal(first.values, again.values)
+    pd.testing.assert_frame_equal(first.data, again.data)
+    model = load_model(run.model_file)
+    np.testing.assert_allclose(again.prediction[:, 0],
+                               model.predict(again.data)["prediction"], atol=1e-7)
+    explain_run(run, max_rows=100)  # other settings: another entry
+    assert len(list((run.path / "explain").glob("*.npz"))) == 2
+    save_model(run.model_file, model.pipeline, model.manifest)  # a new model file
+    explain_run(run, max_rows=200)
+    assert len(list((run.path / "explain").glob("*.npz"))) == 3
+
