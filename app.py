@@ -10,6 +10,7 @@ nav = st.navigation([
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/results.py", title="Results", icon=":material/leaderboard:"),
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
+    st.Page("pages/explain.py", title="Explain", icon=":material/lightbulb:"),
     st.Page("pages/model.py", title="Model", icon=":material/download:"),
     st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
 ])

@@ -1,4 +1,5 @@
-"""The ``automl`` command: train, predict, list runs, join a run as a worker.
+"""The ``automl`` command: train, predict, explain (HTML report), list runs, join a run as a
+worker.
 
 Heavy libraries are imported inside the commands, after the clock for the time budget has
 started, so ``--time-budget`` covers the whole command.
@@ -16,7 +17,8 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="automl", description=__doc__.splitlines()[0])
+    about = __doc__.split("\n\n")[0].replace("\n", " ")
+    ap = argparse.ArgumentParser(prog="automl", description=about)
     sub = ap.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="search models for a table and save the best one")
@@ -52,6 +54,17 @@ def _parser() -> argparse.ArgumentParser:
     _source_options(p)
     p.add_argument("--out", required=True, metavar="PRED_CSV")
 
+    x = sub.add_parser("explain", help="write a self-contained HTML report of a model on a "
+                                       "table: quality, explanations in plain words")
+    x.add_argument("model")
+    x.add_argument("data", help="a file or database URL, as for train; with the target column "
+                                "the report also measures how good the model is")
+    _source_options(x)
+    x.add_argument("--out", required=True, metavar="REPORT_HTML")
+    x.add_argument("--rows", type=int, default=1000, metavar="N",
+                   help="rows sampled for the explanations (default 1000)")
+    x.add_argument("--runs-dir", help="where to find the model's run for its leaderboard")
+
     r = sub.add_parser("runs", help="list runs with status, best family and score")
     r.add_argument("--runs-dir")
 
@@ -77,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     from automl.errors import AutoMLError
 
     try:
-        return {"train": _train, "predict": _predict, "runs": _runs,
+        return {"train": _train, "predict": _predict, "explain": _explain, "runs": _runs,
                 "worker": _worker, "supervise": _supervise}[args.command](args)
     except AutoMLError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -123,6 +136,27 @@ def _predict(args) -> int:
     for w in getattr(model, "last_warnings", []):
         print(f"warning: {w}", file=sys.stderr)
     print(f"wrote {len(result)} predictions to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _explain(args) -> int:
+    from automl.api import as_table
+    from automl.bundle import load_model
+    from automl.report import model_report, write_report
+
+    if args.rows < 1:
+        from automl.errors import ConfigError
+
+        raise ConfigError(f"--rows must be at least 1 (got {args.rows}).")
+    model = load_model(args.model)
+    table = as_table(args.data, table=args.table, query=args.query)
+    for w in table.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    html = model_report(model, table.frame, source=table.source, runs_dir=args.runs_dir,
+                        max_rows=args.rows)
+    path = write_report(html, args.out)
+    print(f"wrote the report to {path} ({path.stat().st_size / 1e6:.1f} MB); open it in a "
+          "browser", file=sys.stderr)
     return 0
 
 

@@ -1,6 +1,7 @@
 """Model: download the model file and its manifest, read its card, see how to use it."""
 
 import json
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -8,6 +9,7 @@ import streamlit as st
 from automl.bundle import read_manifest
 from automl.errors import AutoMLError
 from automl.metrics import METRICS
+from automl.runs import Run
 from pages import _show as show
 from pages import _ui as ui
 
@@ -27,14 +29,26 @@ except AutoMLError as e:
     st.error(str(e))
     st.stop()
 
+def _report(run_dir: str) -> str:
+    """The HTML report, made only when its button is clicked (a few seconds)."""
+    from automl.report import run_report
+
+    return run_report(Run(run_dir))
+
+
 file_name = f"automl-{run.id}.skops"
-c1, c2 = st.columns(2)
+c1, c2, c3 = st.columns(3)
 c1.download_button("Download the model file (.skops)", run.model_file.read_bytes(),
                    file_name=file_name, mime="application/zip", type="primary",
                    key="download_model", on_click="ignore")
 c2.download_button("Download the manifest (JSON)", json.dumps(manifest, indent=2),
                    file_name=f"automl-{run.id}-manifest.json", mime="application/json",
                    key="download_manifest", on_click="ignore")
+c3.download_button("Download the report (HTML)", partial(_report, str(run.path)),
+                   file_name=f"automl-{run.id}-report.html", mime="text/html",
+                   key="download_report", on_click="ignore",
+                   help="One file to share: data, leaderboard, quality and explanations in "
+                        "plain words; opens in any browser without the app.")
 
 st.subheader("Model card")
 metric = METRICS.get(manifest.get("metric"))
@@ -62,7 +76,8 @@ elif manifest.get("params"):
     st.json(manifest["params"], expanded=False)
 st.markdown(f"**Data:** {manifest.get('source')} · hash `{manifest.get('data_hash', '')[:16]}…`"
             f" · {len(manifest.get('schema', []))} input columns")
-st.markdown("**Top features:** not yet available (explanations come in a later release).")
+st.page_link("pages/explain.py", label="What drives its predictions: the Explain page",
+             icon=":material/lightbulb:")
 versions = manifest.get("library_versions") or {}
 st.markdown("**Library versions:** " + ", ".join(f"{k} {v}" for k, v in versions.items() if v))
 st.caption(f"Saved {manifest.get('created_at', '?')} · payload sha256 "

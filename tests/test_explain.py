@@ -11,6 +11,7 @@ from automl.ensemble import WeightedEnsemble
 from automl.explain import Explainer, explain, explain_run, shapley
 from automl.explain.groups import feature_owners, used_columns
 from automl.explain.permutation import permutation_shap
+from automl.explain.units import to_output_units
 from automl.families import REGISTRY, FamilyContext, get_family
 from automl.runs import Run
 from automl.search.context import make_pipeline
@@ -82,13 +83,17 @@ def test_one_hot_text_date_and_indicator_parts_sum_to_their_column(family):
     assert len(owners) == prep.transform(rows[:1]).shape[1]
     for column, at_least in (("color", 2), ("note", 2), ("when", 6)):
         assert owners.count(column) >= at_least  # really made of several features
-    c = shapley.to_probability(shapley.model_contributions(
+    c = shapley.model_contributions(
         est, prep.transform(model.prepare(rows)), prep.transform(explainer.background),
-        tree_explainer=shapley.make_tree_explainer(est) if family == "rf" else None))
+        tree_explainer=shapley.make_tree_explainer(est) if family == "rf" else None)
+    raw = explainer.explain(rows, raw=True)  # grouped, in the model's own SHAP units
     values = c.values[:, :, -1]  # the positive class
-    for j, column in enumerate(e.columns):
+    for j, column in enumerate(raw.columns):
         parts = [f for f, o in enumerate(owners) if o == column]
-        np.testing.assert_allclose(values[:, parts].sum(axis=1), e.values[:, j, 0], atol=1e-9)
+        np.testing.assert_allclose(values[:, parts].sum(axis=1), raw.values[:, j, 0],
+                                   atol=1e-9)
+    assert raw.units == ("probability" if family == "rf" else "log-odds")
+    np.testing.assert_allclose(e.prediction[:, 0], predicted(model, rows)[:, 0], atol=1e-4)
 
 
 def test_feature_owners_follow_the_data_not_the_names():
@@ -142,18 +147,48 @@ def test_permutation_shap_is_exact_for_a_linear_model():
     np.testing.assert_allclose(base, [model.predict(bg).mean()])
 
 
-def test_multiclass_log_odds_become_probability_points_that_add_up():
+@pytest.mark.parametrize("outputs", [1, 4])
+def test_log_odds_become_bounded_probability_points_from_the_average(outputs):
     rng = np.random.default_rng(0)
-    phi = rng.normal(size=(50, 6, 4))
-    margin = shapley.Contributions(phi, np.array([0.2, -0.1, 0.4, 0.0]), "margin", "test")
-    p = shapley.to_probability(margin)
-    m = margin.base[None, :] + phi.sum(axis=1)
-    probs = np.exp(m) / np.exp(m).sum(axis=1, keepdims=True)
-    np.testing.assert_allclose(p.base[None, :] + p.values.sum(axis=1), probs, atol=1e-12)
-    np.testing.assert_allclose(p.values.sum(axis=2), 0, atol=1e-12)  # probabilities sum to 1
-    binary = shapley.to_probability(shapley.Contributions(phi[:, :, :1], np.array([0.3]),
-                                                          "margin", "test"))
-    assert np.all(np.sign(binary.values) == np.sign(phi[:, :, :1]))  # signs are kept
+    phi = rng.normal(scale=2.0, size=(50, 6, outputs))
+    phi[:, 0] *= 4  # a strong column that other columns partly cancel
+    phi[:, 1] = -phi[:, 0] * 0.9
+    bg = rng.normal(scale=2.0, size=(30, 6, outputs))
+    base = np.array([0.2, -0.1, 0.4, 0.0][:outputs])
+    values, p0 = to_output_units(phi, base, "margin", bg)
+
+    def prob(m):
+        if outputs == 1:
+            return 1 / (1 + np.exp(-m))
+        e = np.exp(m)
+        return e / e.sum(axis=-1, keepdims=True)
+
+    np.testing.assert_allclose(p0, prob(base + bg.sum(axis=1)).mean(axis=0))  # the average
+    np.testing.assert_allclose(p0 + values.sum(axis=1), prob(base + phi.sum(axis=1)),
+                               atol=1e-12)  # each row adds up to its probability
+    assert np.abs(values).max() <= 1.0  # never more than 100 points
+    if outputs > 1:  # probability moves between classes: a column's points sum to zero
+        np.testing.assert_allclose(values.sum(axis=2), 0, atol=1e-12)
+    else:  # a column far above every background row raises the probability
+        far = phi.copy()
+        far[:, 2, 0] = bg[:, 2, 0].max() + 1
+        assert (to_output_units(far, base, "margin", bg)[0][:, 2, 0] > 0).all()
+
+
+def test_values_in_their_own_units_are_centred_on_the_background():
+    rng = np.random.default_rng(1)
+    phi, bg = rng.normal(size=(20, 5, 1)), rng.normal(size=(10, 5, 1))
+    values, base = to_output_units(phi, np.array([3.0]), "value", bg)
+    np.testing.assert_allclose(values, phi - bg.mean(axis=0))
+    np.testing.assert_allclose(base, 3.0 + bg.sum(axis=1).mean(axis=0))
+
+
+def test_the_base_value_is_the_average_prediction():
+    model, X = fitted("xgb", "binary", n_estimators=60)
+    explainer = Explainer(model, X)
+    e = explainer.explain(X.iloc[:30])
+    np.testing.assert_allclose(e.base, predicted(model, explainer.background).mean(axis=0),
+                               atol=1e-5)
 
 
 def test_approximate_xgboost_contributions_still_add_up():

@@ -14,10 +14,12 @@ from sklearn.pipeline import Pipeline
 
 from automl.bundle import Model, _quiet_unknown_categories
 from automl.ensemble import WeightedEnsemble
+from automl.errors import ConfigError
 from automl.explain import shapley
 from automl.explain.explanation import Explanation
 from automl.explain.groups import feature_owners, group_matrix, used_columns
 from automl.explain.permutation import permutation_shap
+from automl.explain.units import to_output_units
 
 __all__ = ["GLOBAL_ROWS", "Explainer", "explain"]
 
@@ -61,16 +63,24 @@ class Explainer:
         return any(m.route == "permutation" for m in self._members)
 
     def explain(self, df: pd.DataFrame, *, max_rows: int | None = None,
-                approximate: bool = False, seed: int | None = None) -> Explanation:
-        """Explain the rows of ``df`` (a random sample of ``max_rows`` if it has more)."""
+                approximate: bool = False, seed: int | None = None, raw: bool = False
+                ) -> Explanation:
+        """Explain the rows of ``df`` (a random sample of ``max_rows`` if it has more).
+
+        ``raw=True`` keeps the model's own SHAP units (log-odds for boosted and linear
+        classifiers), grouped to columns but not turned into probability points; for one
+        model with a TreeSHAP or linear route (to compare with other SHAP tools)."""
         n_total = len(df)
         if max_rows is not None and n_total > max_rows:
             df = df.sample(max_rows, random_state=self.seed if seed is None else seed)
         X = self.model.prepare(df)
         values, base = None, None
+        if raw and (len(self._members) > 1 or self.slow):
+            raise ConfigError("raw SHAP units exist for a single tree or linear model only; "
+                              "this model is an ensemble or explained by permutation.")
         with _quiet_unknown_categories():
             for m in self._members:
-                v, b = m.explain(X, self.model.task, approximate)
+                v, b = m.explain(X, self.model.task, approximate, raw)
                 values = v * m.weight if values is None else values + v * m.weight
                 base = b * m.weight if base is None else base + b * m.weight
         method = ("weighted sum of the members' SHAP values: " if len(self._members) > 1
@@ -82,7 +92,8 @@ class Explainer:
             values=values, base=base, prediction=base[None, :] + values.sum(axis=1),
             data=df[self.columns] if set(self.columns) <= set(df.columns) else X[self.columns],
             columns=list(self.columns), outputs=list(self.outputs),
-            units="value" if self.model.task == "regression" else "probability",
+            units=("log-odds" if raw and self._members[0].space == "margin" else
+                   "value" if self.model.task == "regression" else "probability"),
             task=self.model.task, classes=self.model.classes, target=str(self.model.target),
             method=method, n_total=n_total)
 
@@ -112,19 +123,29 @@ class _Member:
         self.columns = used_columns(self.prep)
         self.route = "features" if shapley.supports(self.estimator) else "permutation"
         self.method = self.last_method = ""
+        self.space = "probability"  # of the last contributions: margin, probability or value
         self._tree = None
 
     def setup(self, background: pd.DataFrame, columns: list[str]) -> None:
         self.all_columns = columns
         if self.route == "features":
             self.group = group_matrix(feature_owners(self.prep), columns)
-            self.bg_t = self.prep.transform(background) if shapley._kind(self.estimator) \
-                == "linear" else None
+            self.bg_t = self.prep.transform(background)
             if shapley._kind(self.estimator) in ("sk_tree", "hgb"):
                 self._tree = shapley.make_tree_explainer(self.estimator)
+            self._bg_values: dict[bool, np.ndarray] = {}
         else:
             self.bg = background.iloc[:PERMUTATION_BACKGROUND]
         self.method = "permutation SHAP" if self.route == "permutation" else ""
+
+    def _contributions(self, Xt, task: str, approximate: bool):
+        """Grouped contributions in the model's own space: (values, base, space, method)."""
+        c = shapley.model_contributions(self.estimator, Xt, self.bg_t, approximate=approximate,
+                                        tree_explainer=self._tree)
+        values, base = c.values, c.base
+        if task == "binary" and values.shape[2] == 2:  # one output per class: keep classes[1]
+            values, base = values[:, :, 1:], base[1:]
+        return np.einsum("nfk,fc->nck", values, self.group), base, c.space, c.method
 
     def _predict(self, task: str):
         def predict(frame: pd.DataFrame) -> np.ndarray:
@@ -134,18 +155,18 @@ class _Member:
             return p[:, 1] if task == "binary" else p
         return predict
 
-    def explain(self, X: pd.DataFrame, task: str, approximate: bool):
-        """(values (n, columns, outputs), base (outputs,)) in output units."""
+    def explain(self, X: pd.DataFrame, task: str, approximate: bool, raw: bool = False):
+        """(values (n, columns, outputs), base (outputs,)) in output units (``raw``: in the
+        model's own SHAP units)."""
         if self.route == "permutation":
             values, base = permutation_shap(self._predict(task), X, self.bg, self.all_columns)
             self.last_method = "permutation SHAP"
             return values, base
-        c = shapley.model_contributions(self.estimator, self.prep.transform(X), self.bg_t,
-                                        approximate=approximate, tree_explainer=self._tree)
-        c = shapley.to_probability(c)
-        values, base = c.values, c.base
-        if task == "binary" and values.shape[2] == 2:  # one output per class: keep classes[1]
-            values, base = values[:, :, 1:], base[1:]
-        self.last_method = c.method
-        grouped = np.einsum("nfk,fc->nck", values, self.group)
-        return grouped, base
+        values, base, self.space, method = self._contributions(self.prep.transform(X), task,
+                                                               approximate)
+        self.last_method = method
+        if raw:
+            return values, base
+        if approximate not in self._bg_values:
+            self._bg_values[approximate] = self._contributions(self.bg_t, task, approximate)[0]
+        return to_output_units(values, base, self.space, self._bg_values[approximate])

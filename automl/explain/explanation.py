@@ -21,7 +21,9 @@ class Explanation:
     Outputs: regression has one (the predicted value, in the target's units); binary
     classification one (the probability of ``classes[1]``); multiclass one per class (the
     probability of that class). Contributions of classifiers are in probability units, so
-    0.23 reads as "23 percentage points more likely".
+    0.23 reads as "23 percentage points more likely". ``base`` is the average prediction
+    over the background rows (a random sample of the table the model was trained on), so a
+    contribution says how far a column moved this row's prediction from the average one.
     """
 
     values: np.ndarray  # (n_rows, n_columns, n_outputs)
@@ -30,7 +32,7 @@ class Explanation:
     data: pd.DataFrame  # (n_rows, n_columns): the explained rows as the user gave them
     columns: list[str]  # user column names, in the order of values' second axis
     outputs: list[str]  # what each output is, e.g. ["P(churn = yes)"] or ["wage"]
-    units: str  # "probability" or "value"
+    units: str  # "probability" or "value" ("log-odds" only when asked for raw SHAP units)
     task: str  # "binary", "multiclass" or "regression"
     classes: list  # class labels (empty for regression)
     target: str

@@ -8,8 +8,8 @@ family has, and their conversion to the units a person reads (probability or val
 - Linear models: ``shap.LinearExplainer`` against a background sample.
 - Anything else (k-nearest neighbours): ``shap.PermutationExplainer`` on the user's columns.
 
-Boosted classifiers explain log-odds; :func:`to_probability` turns those into probability
-points so that each row still adds up exactly (prediction - base value).
+Boosted and linear classifiers explain log-odds; :mod:`automl.explain.units` turns those
+into probability points.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Contributions", "model_contributions", "supports", "to_probability"]
+__all__ = ["Contributions", "make_tree_explainer", "model_contributions", "supports"]
 
 
 @dataclass
@@ -66,39 +66,6 @@ def make_tree_explainer(estimator):
 
     raw = {"model_output": "raw"} if _kind(estimator) == "hgb" else {}
     return shap.TreeExplainer(estimator, feature_perturbation="tree_path_dependent", **raw)
-
-
-def to_probability(c: Contributions) -> Contributions:
-    """Margin (log-odds) contributions -> probability points, adding up exactly per row.
-
-    Binary: each row's contributions are scaled by (p - p0) / (margin - margin0), the slope
-    of the sigmoid between the base and the row, which keeps signs and ratios. Multiclass:
-    the softmax's Jacobian at the midpoint maps logit contributions to each class's
-    probability; the small remainder of that linearisation is shared in proportion.
-    A column's points sum to zero over the classes.
-    """
-    if c.space != "margin":
-        return c
-    phi, b = c.values, c.base
-    if phi.shape[2] == 1:
-        d = phi[:, :, 0].sum(axis=1)
-        p0 = _sigmoid(b[0])
-        p = _sigmoid(b[0] + d)
-        slope = np.where(np.abs(d) > 1e-9, (p - p0) / np.where(d == 0, 1, d), p0 * (1 - p0))
-        return Contributions(phi * slope[:, None, None], np.array([p0]), "probability",
-                             c.method)
-    m = b[None, :] + phi.sum(axis=1)  # (n, K) margins
-    p, p0 = _softmax(m), _softmax(b[None, :])[0]
-    s = _softmax((m + b[None, :]) / 2)  # Jacobian J_kl = s_k (delta_kl - s_l) at the midpoint
-    lin = s[:, None, :] * (phi - (phi * s[:, None, :]).sum(axis=2, keepdims=True))
-    rest = (p - p0[None, :]) - lin.sum(axis=1)  # (n, K)
-    # shared by each column's size over all classes, so that a column's points still sum to
-    # zero over the classes (probability moves from one class to others)
-    weight = np.abs(lin).sum(axis=2)  # (n, features)
-    total = weight.sum(axis=1, keepdims=True)
-    share = np.where(total > 0, weight / np.where(total > 0, total, 1), 1.0 / phi.shape[1])
-    return Contributions(lin + share[:, :, None] * rest[:, None, :], p0, "probability",
-                         c.method)
 
 
 # --- one route per kind of model -----------------------------------------------------------
@@ -179,12 +146,3 @@ def _linear(est, Xt, background, regression: bool) -> Contributions:
     base = np.atleast_1d(np.asarray(explainer.expected_value, dtype=float)).ravel()
     return Contributions(values, base, "value" if regression else "margin",
                          "exact linear SHAP (shap.LinearExplainer)")
-
-
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def _softmax(m: np.ndarray) -> np.ndarray:
-    e = np.exp(m - m.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
