@@ -147,3 +147,22 @@ def show_upload_error(file) -> None:
 def use_sample(file: str, target: str | None) -> None:
     """Callback of "Load sample" (a callback, so the sidebar already shows the new table)."""
     set_table(_show.load_sample(file), target_hint=target)
+
+
+def route_through_app() -> None:
+    """Make app.py route this request.
+
+    A fresh server whose first request opens a page's URL (``/explain?run=...``, a shared
+    link) runs that file from pages/ on its own, in Streamlit's old multipage mode: no
+    sidebar of app.py, no ``?run=`` handling, and every helper module of pages/ listed as a
+    page. Streamlit leaves that mode for good once app.py calls st.navigation; switch it off
+    here and rerun, so that app.py handles this request too.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+route_through_app()  # every page imports this module first: the first run of a process
