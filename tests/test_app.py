@@ -220,12 +220,13 @@ def test_results_page_shows_leaderboard_best_per_family_and_charts(run, runs_dir
 def test_model_page_offers_downloads_card_and_code(run, runs_dir):
     at = app("model", run_id=run.id)
     labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == ["Download the model file (.skops)", "Download the manifest (JSON)"]
+    assert labels == ["Download the model file (.skops)", "Download the manifest (JSON)",
+                      "Download the report (HTML)"]
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Task"] == "regression" and metrics["Rows"] == "534"
     assert float(metrics["CV R²"]) == pytest.approx(run.status["best"]["score"], abs=1e-4)
     md = texts(at.markdown)
-    assert "not yet available" in md and "sklearn" in md and "hash" in md
+    assert "sklearn" in md and "hash" in md
     code = texts(at.code)
     assert "automl.load_model(" in code and ".predict(df)" in code
     assert "automl predict automl-" in code
