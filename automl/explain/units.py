@@ -24,7 +24,7 @@ import numpy as np
 
 __all__ = ["ORDERS", "to_output_units"]
 
-ORDERS = 4  # random column orders per explanation (two antithetic pairs)
+ORDERS = 4  # random column orders per explanation (two antithetic pairs; one for classes)
 
 
 def to_output_units(values: np.ndarray, base: np.ndarray, space: str, background: np.ndarray,
@@ -36,31 +36,37 @@ def to_output_units(values: np.ndarray, base: np.ndarray, space: str, background
     if space != "margin":
         mean = background.mean(axis=0)  # (columns, outputs)
         return values - mean[None], base + mean.sum(axis=0)
-    link = _sigmoid if values.shape[2] == 1 else _softmax
+    k = values.shape[2]
     bg_margin = base[None, :] + background.sum(axis=1)  # (b, outputs)
-    p_bg = link(bg_margin)
+    p_bg = _sigmoid(bg_margin) if k == 1 else _softmax(bg_margin)
     out = np.zeros(values.shape)
     n, m = values.shape[:2]
     if n == 0:
         return out, p_bg.mean(axis=0)
     rng = np.random.default_rng(seed)
     orders = []
-    for _ in range(ORDERS // 2):
+    for _ in range(max(1, (ORDERS if k == 1 else ORDERS // 2) // 2)):
         order = rng.permutation(m)
         orders += [order, order[::-1]]
     active = set(np.flatnonzero((np.abs(values).max(axis=(0, 2)) > 0)
                                 | (np.abs(background).max(axis=(0, 2)) > 0)).tolist())
-    rows = max(1, 2_000_000 // (len(background) * values.shape[2] * 8))
+    rows = max(1, 2_000_000 // (len(background) * k * 8))
+    # exp(margin) kept up to date by multiplying in exp(change): one exp per step (for
+    # several classes, the margins shifted by their largest value first: no overflow)
+    shift = bg_margin.max(axis=1, keepdims=True) if k > 1 else 0.0  # softmax ignores it
     for start in range(0, n, rows):
         x = values[start:start + rows]  # (r, columns, outputs)
         for order in orders:
-            margin = np.broadcast_to(bg_margin, (len(x), *bg_margin.shape)).copy()
-            before = np.broadcast_to(p_bg, margin.shape)
+            e = np.broadcast_to(np.exp(bg_margin - shift), (len(x), *bg_margin.shape)).copy()
+            before = np.broadcast_to(p_bg, e.shape)
+            step = np.empty_like(e)
             for j in order:
                 if j not in active:
                     continue
-                margin += x[:, j, None, :] - background[None, :, j, :]
-                after = link(margin)
+                np.subtract(x[:, j, None, :], background[None, :, j, :], out=step)
+                np.exp(step, out=step)
+                e *= step
+                after = e / (1.0 + e) if k == 1 else e / e.sum(axis=2, keepdims=True)
                 out[start:start + rows, j] += (after - before).mean(axis=1)
                 before = after
     return out / len(orders), p_bg.mean(axis=0)
