@@ -16,7 +16,7 @@ import pytest
 
 import automl
 from tests.browser import TIMEOUT_MS, AppServer, go_to, wait_idle, wait_title
-from tests.test_browser import VIEWPORT, chromium  # noqa: F401 - the fixture
+from tests.test_browser import VIEWPORT, chromium, shots  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
 CHURN = ROOT / "sample_data" / "churn.csv"
@@ -44,7 +44,8 @@ def wait_changed(page, read, before: str, what: str) -> str:
 
 
 @pytest.mark.slow
-def test_evaluate_explain_and_the_report_in_the_browser(chromium, server, tmp_path):  # noqa: F811
+def test_evaluate_explain_and_the_report_in_the_browser(chromium, server, tmp_path,  # noqa: F811
+                                                        shots):  # noqa: F811
     data = pd.read_csv(CHURN).head(1500)
     result = automl.train(data, "churn", time_budget=15, max_trials=4, holdout=0.2,
                           families=["lgbm", "linear"], runs_dir=server.runs_dir)
@@ -62,6 +63,8 @@ def test_evaluate_explain_and_the_report_in_the_browser(chromium, server, tmp_pa
         charts.nth(1).wait_for()  # ROC and precision-recall side by side
         assert page.get_by_text("ROC", exact=False).count() > 0
         before = metric_value(page, "predicted positive")
+        page.wait_for_timeout(1000)  # let the charts draw before the picture
+        page.screenshot(path=shots / "evaluate.png", full_page=True)
         thumb = page.locator('[data-testid="stSlider"]').filter(
             has_text="Threshold").first.locator('input[type="range"]').first
         thumb.press("Home")  # threshold 0: every row predicted positive
@@ -80,6 +83,8 @@ def test_evaluate_explain_and_the_report_in_the_browser(chromium, server, tmp_pa
         sentence.wait_for()
         first = sentence.inner_text()
         assert charts.count() >= 4  # bar, beeswarm, dependence, waterfall
+        page.wait_for_timeout(1000)
+        page.screenshot(path=shots / "explain.png", full_page=True)
 
         row = page.get_by_label(re.compile(r"^Row \(0 to "))
         row.fill("7")
