@@ -63,6 +63,19 @@ def current_run() -> Run | None:
         return None
 
 
+def run_with_model(waiting: str) -> Run:
+    """The current run once its model file exists; otherwise say what to do (``waiting``:
+    what the page shows when the search is over) and end the page here."""
+    run = current_run()
+    if run is None:
+        st.info("No run yet: start one on the Train page, or open one on the Runs page.")
+        st.stop()
+    if not run.model_file.exists():
+        st.info(f"Run `{run.id}` is {run.status.get('state', 'created')}: {waiting}")
+        st.stop()
+    return run
+
+
 def set_current_run(run_id: str) -> Run:
     """Open a run by id (raises RunNotFoundError), remember it and put it in the URL."""
     run = open_run(run_id.strip())

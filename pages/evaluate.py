@@ -17,14 +17,7 @@ def _evaluation(run_dir: str, source: str, trial: int | None, saved_at: float):
 
 
 st.title("Evaluate")
-run = ui.current_run()
-if run is None:
-    st.info("No run yet: start one on the Train page, or open one on the Runs page.")
-    st.stop()
-if not run.model_file.exists():
-    st.info(f"Run `{run.id}` is {run.status.get('state', 'created')}: its predictions can be "
-            "evaluated once the search ends (or after Stop).")
-    st.stop()
+run = ui.run_with_model("its predictions can be evaluated once the search ends (or after Stop).")
 
 try:
     models = evaluate.model_choices(run)

@@ -24,14 +24,7 @@ def chart_and_click(chart, key: str, row_key: str, frame) -> None:
 
 
 st.title("Explain")
-run = ui.current_run()
-if run is None:
-    st.info("No run yet: start one on the Train page, or open one on the Runs page.")
-    st.stop()
-if not run.model_file.exists():
-    st.info(f"Run `{run.id}` is {run.status.get('state', 'created')}: its model can be "
-            "explained once the search ends (or after Stop).")
-    st.stop()
+run = ui.run_with_model("its model can be explained once the search ends (or after Stop).")
 try:
     saved_at = run.model_file.stat().st_mtime
     e = ex.global_explanation(str(run.path), saved_at)

@@ -14,15 +14,7 @@ from pages import _show as show
 from pages import _ui as ui
 
 st.title("Model")
-run = ui.current_run()
-if run is None:
-    st.info("No run yet: start one on the Train page, or open one on the Runs page.")
-    st.stop()
-if not run.model_file.exists():
-    state = run.status.get("state", "created")
-    st.info(f"Run `{run.id}` is {state}: its model file appears when the search ends "
-            "(or after Stop).")
-    st.stop()
+run = ui.run_with_model("its model file appears when the search ends (or after Stop).")
 try:
     manifest = read_manifest(run.model_file)
 except AutoMLError as e:
