@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from automl.bundle import Model, load_model
-from automl.explain.explainer import GLOBAL_ROWS, PERMUTATION_ROWS, Explainer
+from automl.explain.explainer import GLOBAL_ROWS, Explainer
 from automl.explain.explanation import Explanation
 from automl.runs import Run
 
@@ -51,8 +51,6 @@ def explain_run(run: Run, *, max_rows: int = GLOBAL_ROWS, approximate: bool = Fa
     """A global explanation of the run's model on a sample of its own table (cached on disk
     in ``<run>/explain/``; a new model file or other settings give a new entry)."""
     explainer = run_explainer(run)
-    if explainer.slow:
-        max_rows = min(max_rows, PERMUTATION_ROWS)
     features = run_features(run)
     settings = {"model": _file_key(run.model_file)[1:], "rows": max_rows,
                 "approximate": approximate, "seed": seed, "n": len(features)}
@@ -63,8 +61,8 @@ def explain_run(run: Run, *, max_rows: int = GLOBAL_ROWS, approximate: bool = Fa
             return _load(path, explainer, features)
         except (OSError, ValueError, KeyError):
             path.unlink(missing_ok=True)  # a damaged cache entry is recomputed
-    result = explainer.explain(features, max_rows=max_rows, approximate=approximate,
-                               seed=seed)
+    result = explainer.explain(features, max_rows=explainer.global_rows(max_rows),
+                               approximate=approximate, seed=seed)
     _save(path, result, features)
     return result
 

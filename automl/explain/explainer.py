@@ -8,6 +8,8 @@ one row for the local view and the what-if panel.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
@@ -27,6 +29,8 @@ GLOBAL_ROWS = 1000  # rows sampled for a global explanation of a big table
 PERMUTATION_ROWS = 200  # fewer for the slow permutation route (k-nearest neighbours)
 BACKGROUND_ROWS = 100  # rows standing for "an average row" (linear and permutation routes)
 PERMUTATION_BACKGROUND = 50  # the permutation route predicts rows x 2 columns x these
+PERMUTATION_SECONDS = 5.0  # aimed time of a global explanation by the permutation route
+MIN_PERMUTATION_ROWS = 30
 
 
 class Explainer:
@@ -47,7 +51,7 @@ class Explainer:
             bg = bg.sample(BACKGROUND_ROWS, random_state=seed)
         self.background = bg
         for m in self._members:
-            m.setup(bg, self.columns)
+            m.setup(bg, self.columns, model.task)
         task = model.task
         self.outputs = ([str(model.target)] if task == "regression"
                         else [f"P({model.target} = {model.classes[1]})"] if task == "binary"
@@ -61,6 +65,16 @@ class Explainer:
     def slow(self) -> bool:
         """Whether a member needs the permutation route (fewer rows for a global view)."""
         return any(m.route == "permutation" for m in self._members)
+
+    def global_rows(self, max_rows: int = GLOBAL_ROWS) -> int:
+        """How many rows a global explanation takes: ``max_rows``, or for the permutation
+        route as many as fit in about PERMUTATION_SECONDS (each row costs 2 x columns x
+        background predictions; k-nearest neighbours on a big table predict slowly)."""
+        if not self.slow:
+            return max_rows
+        per_row = sum(m.row_seconds for m in self._members if m.route == "permutation")
+        fit = int(PERMUTATION_SECONDS / max(per_row, 1e-9))
+        return max(1, min(max_rows, PERMUTATION_ROWS, max(MIN_PERMUTATION_ROWS, fit)))
 
     def explain(self, df: pd.DataFrame, *, max_rows: int | None = None,
                 approximate: bool = False, seed: int | None = None, raw: bool = False
@@ -102,8 +116,8 @@ def explain(model: Model, df: pd.DataFrame, *, max_rows: int | None = GLOBAL_ROW
             approximate: bool = False, seed: int = 0) -> Explanation:
     """Explain ``df`` with ``model`` (``df`` doubles as the background table)."""
     explainer = Explainer(model, df, seed=seed)
-    if explainer.slow and max_rows is not None:
-        max_rows = min(max_rows, PERMUTATION_ROWS)
+    if max_rows is not None:
+        max_rows = explainer.global_rows(max_rows)
     return explainer.explain(df, max_rows=max_rows, approximate=approximate)
 
 
@@ -123,11 +137,12 @@ class _Member:
         self.columns = used_columns(self.prep)
         self.route = "features" if shapley.supports(self.estimator) else "permutation"
         self.method = self.last_method = ""
+        self.row_seconds = 0.0  # permutation route: seconds to explain one row
         self.space = "probability"  # of the last contributions: margin, probability or value
         self._tree = None
 
-    def setup(self, background: pd.DataFrame, columns: list[str]) -> None:
-        self.all_columns = columns
+    def setup(self, background: pd.DataFrame, columns: list[str], task: str) -> None:
+        self.all_columns, self.task = columns, task
         if self.route == "features":
             self.group = group_matrix(feature_owners(self.prep), columns)
             self.bg_t = self.prep.transform(background)
@@ -136,6 +151,13 @@ class _Member:
             self._bg_values: dict[bool, np.ndarray] = {}
         else:
             self.bg = background.iloc[:PERMUTATION_BACKGROUND]
+            # batched like the real thing, so the pipeline's fixed cost per call is shared
+            probe = pd.concat([self.bg] * max(1, 2000 // max(len(self.bg), 1)))
+            start = time.perf_counter()
+            with _quiet_unknown_categories():
+                self._predict(self.task)(probe)
+            per_prediction = (time.perf_counter() - start) / max(len(probe), 1)
+            self.row_seconds = per_prediction * 2 * len(columns) * len(self.bg)
         self.method = "permutation SHAP" if self.route == "permutation" else ""
 
     def _contributions(self, Xt, task: str, approximate: bool):
