@@ -61,8 +61,9 @@ def _parser() -> argparse.ArgumentParser:
                                 "the report also measures how good the model is")
     _source_options(x)
     x.add_argument("--out", required=True, metavar="REPORT_HTML")
-    x.add_argument("--rows", type=int, default=1000, metavar="N",
-                   help="rows sampled for the explanations (default 1000)")
+    x.add_argument("--rows", type=int, default=2000, metavar="N",
+                   help="at most this many rows sampled for the explanations (default 2000; "
+                        "fewer when explaining them would take more than a few seconds)")
     x.add_argument("--runs-dir", help="where to find the model's run for its leaderboard")
 
     r = sub.add_parser("runs", help="list runs with status, best family and score")

@@ -46,10 +46,11 @@ def run_explainer(run: Run, model: Model | None = None) -> Explainer:
     return explainer
 
 
-def explain_run(run: Run, *, max_rows: int = GLOBAL_ROWS, approximate: bool = False,
+def explain_run(run: Run, *, max_rows: int = GLOBAL_ROWS, approximate: bool | None = None,
                 seed: int = 0) -> Explanation:
-    """A global explanation of the run's model on a sample of its own table (cached on disk
-    in ``<run>/explain/``; a new model file or other settings give a new entry)."""
+    """A global explanation of the run's model on a sample of its own table, sized by
+    :meth:`Explainer.global_rows` (cached on disk in ``<run>/explain/``; a new model file or
+    other settings give a new entry)."""
     explainer = run_explainer(run)
     features = run_features(run)
     settings = {"model": _file_key(run.model_file)[1:], "rows": max_rows,
@@ -61,7 +62,7 @@ def explain_run(run: Run, *, max_rows: int = GLOBAL_ROWS, approximate: bool = Fa
             return _load(path, explainer, features)
         except (OSError, ValueError, KeyError):
             path.unlink(missing_ok=True)  # a damaged cache entry is recomputed
-    result = explainer.explain(features, max_rows=explainer.global_rows(max_rows),
+    result = explainer.explain(features, max_rows=explainer.global_rows(max_rows, approximate),
                                approximate=approximate, seed=seed)
     _save(path, result, features)
     return result
