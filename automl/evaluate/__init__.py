@@ -40,7 +40,6 @@ from automl.evaluate.sources import (
 )
 
 __all__ = ["MISSING", "OTHER", "Calibration", "Curve", "Evaluation", "ThresholdResult",
-           "at_threshold",
-           "available_trials", "calibration", "error_by_segment", "final_oof", "from_model",
-           "from_run", "lift_gain", "model_choices", "per_class", "pr", "residuals", "roc",
-           "source_choices", "summary"]
+           "at_threshold", "available_trials", "calibration", "error_by_segment", "final_oof",
+           "from_model", "from_run", "lift_gain", "model_choices", "per_class", "pr",
+           "residuals", "roc", "source_choices", "summary"]
