@@ -26,10 +26,6 @@ with st.sidebar:
     else:
         rows, cols = table.frame.shape
         st.caption(f"Table: **{table.source}** ({rows:,} rows × {cols:,} columns)")
-    run = ui.current_run()
-    if run is None:
-        st.caption("Run: none yet")
-    else:
-        st.caption(f"Run: `{run.id}` ({run.status.get('state', 'created')})")
+    ui.run_caption()
 
 nav.run()

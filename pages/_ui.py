@@ -63,6 +63,22 @@ def current_run() -> Run | None:
         return None
 
 
+def run_caption() -> None:
+    """The sidebar's line about the current run; while the run is active it refreshes
+    itself every 2 s (a fragment), so it does not say "queued" through a whole search."""
+    run = current_run()
+    state = run.status.get("state", "created") if run is not None else None
+
+    def caption() -> None:
+        now = current_run()
+        if now is None:
+            st.caption("Run: none yet")
+        else:
+            st.caption(f"Run: `{now.id}` ({now.status.get('state', 'created')})")
+
+    st.fragment(caption, run_every=2.0 if state in ACTIVE else None)()
+
+
 def run_with_model(waiting: str) -> Run:
     """The current run once its model file exists; otherwise say what to do (``waiting``:
     what the page shows when the search is over) and end the page here."""

@@ -158,6 +158,9 @@ def test_upload_train_watch_download_and_sessions_apart(chromium, server, shots,
                  and s, what="leaderboard rows while running")
     grown = poll(page, lambda p: (s := live_state(p))["state"] == "running"
                  and s["rows"] > first["rows"] + 1 and s, what="more rows while running")
+    side = page.locator('[data-testid="stSidebar"]')  # its run line follows the run too
+    poll(page, lambda p: f"{run_id} (running)" in side.inner_text(),
+         what="the sidebar to say running")
     run_heading.evaluate("e => e.scrollIntoView({block: 'start'})")  # the live view
     page.wait_for_timeout(300)
     page.screenshot(path=shots / "train_running.png")
