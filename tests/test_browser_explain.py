@@ -94,9 +94,13 @@ def test_evaluate_explain_and_the_report_in_the_browser(chromium, server, tmp_pa
             re.compile(r"for this row, against .* on average")).first.inner_text(), first,
             "the row's explanation")
 
-        prediction = metric_value(page, "Prediction after the changes")
         form = page.locator('[data-testid="stForm"]')
         minutes = form.get_by_label("total_day_minutes")
+        for _ in range(TIMEOUT_MS // 250):  # the previous row's form may linger a moment
+            if minutes.count() == 1:
+                break
+            page.wait_for_timeout(250)
+        prediction = metric_value(page, "Prediction after the changes")
         minutes.fill("350")
         form.get_by_role("button", name="Show the new prediction").click()
         wait_idle(page)
