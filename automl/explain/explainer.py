@@ -59,10 +59,6 @@ class Explainer:
                         else [f"P({model.target} = {c})" for c in model.classes])
 
     @property
-    def method(self) -> str:
-        return "; ".join(sorted({m.method for m in self._members}))
-
-    @property
     def slow(self) -> bool:
         """Whether a member needs the permutation route (fewer rows for a global view)."""
         return any(m.route == "permutation" for m in self._members)
@@ -145,7 +141,7 @@ class _Member:
         self.prep, self.estimator = pipeline[0], pipeline[-1]
         self.columns = used_columns(self.prep)
         self.route = "features" if shapley.supports(self.estimator) else "permutation"
-        self.method = self.last_method = ""
+        self.last_method = ""  # how the last explanation was computed, in words
         self._seconds: dict[bool, float] = {}  # per row, exact / approximate
         self.space = "probability"  # of the last contributions: margin, probability or value
         self._tree = None
@@ -167,7 +163,6 @@ class _Member:
                 self._predict(self.task)(probe)
             per_prediction = (time.perf_counter() - start) / max(len(probe), 1)
             self._seconds[False] = per_prediction * 2 * len(columns) * len(self.bg)
-        self.method = "permutation SHAP" if self.route == "permutation" else ""
 
     @property
     def can_approximate(self) -> bool:
