@@ -136,6 +136,26 @@ def test_column_limit_parquet(tmp_path):
         load_table(path, limits=LoadLimits(max_columns=3))
 
 
+@pytest.mark.parametrize("suffix", [".parquet", ".xlsx"])
+def test_compressed_formats_are_capped_on_what_they_unpack_to(tmp_path, suffix):
+    """A small file of repeated values unpacks to far more: refused before it is read,
+    while the same table under a higher limit loads."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": [0.0] * 30_000, "b": ["same text"] * 30_000})
+    path = tmp_path / f"bomb{suffix}"
+    if suffix == ".parquet":
+        frame.to_parquet(path, index=False, compression="zstd")
+        limit = 300_000  # file ~2 kB; 60,000 cells are at least 480 kB in memory
+    else:
+        frame.to_excel(path, index=False)
+        limit = 500_000  # file ~250 kB; its XML ~3.3 MB, over 4 x the limit
+    assert path.stat().st_size < limit
+    with pytest.raises(DataLimitError, match=r"unpacks to .* over the limit"):
+        load_table(path, limits=LoadLimits(max_bytes=limit))
+    assert load_table(path, limits=LoadLimits(max_bytes=100 * limit)).frame.shape == (30_000, 2)
+
+
 def test_byte_limit_for_paths_and_uploads(tmp_path):
     path = write(tmp_path, "big.csv", "a\n" + "1\n" * 600)
     with pytest.raises(DataLimitError, match=r"over the limit.*max_bytes.*sample"):

@@ -15,6 +15,7 @@ import io
 import os
 import re
 import warnings
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -36,6 +37,7 @@ from automl.errors import (
 __all__ = ["LoadLimits", "Loaded", "Source", "Table", "load_table", "register_loader"]
 
 MiB = 1024 * 1024
+XLSX_EXPANSION = 4  # an .xlsx workbook's XML against the same table as CSV: ~3-4x
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,17 @@ def _check_bytes(name: str, size: int, limits: LoadLimits, at_least: bool = Fals
             "load_table(..., limits=LoadLimits(max_bytes=...)).")
 
 
+def _check_unpacked(name: str, size: int, cap: int) -> None:
+    """Compressed formats (.xlsx, Parquet) are capped on what they unpack to, before it is
+    unpacked: a small file must not fill the memory."""
+    if size > cap:
+        raise DataLimitError(
+            f"{name} unpacks to {size_text(size)}, over the limit of {size_text(cap)} "
+            "(LoadLimits.max_bytes counts unpacked bytes; an .xlsx workbook's XML may take "
+            f"{XLSX_EXPANSION}x that). Load a sample of the data, or raise the limit with "
+            "load_table(..., limits=LoadLimits(max_bytes=...)).")
+
+
 def size_text(n: int) -> str:
     """``1.5 MiB``, or ``900 bytes`` where MiB would round to nothing."""
     return f"{n / MiB:.1f} MiB" if n >= MiB // 10 else f"{n:,} bytes"
@@ -319,6 +332,11 @@ def _load_parquet(src: Source, limits: LoadLimits) -> Loaded:
     try:
         meta = pq.ParquetFile(io.BytesIO(src.data)).metadata
         _check_shape(src.name, meta.num_rows, meta.num_columns, limits)
+        # encoded sizes understate repeated values (run-length and dictionary encoding): at
+        # least 8 bytes a cell once in memory
+        encoded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        _check_unpacked(src.name, max(encoded, meta.num_rows * meta.num_columns * 8),
+                        limits.max_bytes)
         frame = pd.read_parquet(io.BytesIO(src.data), engine="pyarrow")
     except DataLimitError:
         raise
@@ -337,6 +355,13 @@ def _load_excel(src: Source, limits: LoadLimits) -> Loaded:
     if not src.data.startswith(b"PK"):
         raise UnsupportedFormatError(f"{src.name} is not an .xlsx workbook (old .xls files "
                                      "are not supported); save it as .xlsx or CSV.")
+    try:
+        with zipfile.ZipFile(io.BytesIO(src.data)) as z:  # sizes as declared: zipfile never
+            unpacked = sum(i.file_size for i in z.infolist())  # reads past them
+    except zipfile.BadZipFile as e:
+        raise DataError(f"{src.name} could not be read as an Excel workbook ({e}); save it "
+                        "again as .xlsx or CSV.") from e
+    _check_unpacked(src.name, unpacked, limits.max_bytes * XLSX_EXPANSION)
     try:
         book = openpyxl.load_workbook(io.BytesIO(src.data), read_only=True, data_only=True)
         sheet = book.worksheets[0]
