@@ -11,7 +11,7 @@ import streamlit as st
 
 from automl.data import Profile, Table, profile_table, suggested_drops
 from automl.data.loaders import frame_hash
-from automl.plots import column_chart
+from automl.plots_data import column_chart
 from pages import _show as show
 from pages import _ui as ui
 

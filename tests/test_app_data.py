@@ -15,7 +15,7 @@ from sklearn.datasets import load_breast_cancer
 from streamlit.testing.v1 import AppTest
 
 from automl.data import load_table, profile_table
-from automl.plots import column_chart
+from automl.plots_data import column_chart
 from automl.runs import open_run
 from pages._data_sources import LISTING_KEY
 from pages._ui import SessionData
