@@ -7,6 +7,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -125,3 +126,18 @@ def test_model_report_on_a_regression_model(tmp_path_factory, tmp_path):
     assert "R²" in text and "Residual" in html
     path = write_report(html, tmp_path / "wages.html")
     assert path.read_text(encoding="utf-8") == html
+
+
+def test_model_report_of_a_multiclass_model_has_a_curve_and_a_row_per_class():
+    from tests.test_bundle import make_data
+    from tests.test_explain import fitted
+
+    model, X = fitted("lgbm", "multiclass", n_estimators=20)
+    _, y, _ = make_data("multiclass")
+    labelled = X.assign(target=np.asarray([10, 20, 30])[y])
+    html = model_report(model, labelled, source="iris + extras")
+    page = parse(html)
+    assert "How good is it?" in page.headings and "What drives the predictions" in page.headings
+    for c in (10, 20, 30):
+        assert f'"name":"{c} (AUC ' in html  # a one-vs-rest ROC curve per class
+        assert f"<td>{c}</td>" in html  # a row per class in the per-class table
