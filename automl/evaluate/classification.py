@@ -73,21 +73,27 @@ def _curve_classes(ev: Evaluation, positive) -> list[int]:
     return [_class_index(ev, positive)]
 
 
+def _one_vs_rest(ev: Evaluation, positive, what: str):
+    """(class index, is-that-class, its scores) for each curve :func:`roc` and :func:`pr`
+    draw; a class absent from (or filling) every row has none."""
+    _need_classes(ev, what)
+    for i in _curve_classes(ev, positive):
+        truth = ev.y == i
+        if truth.any() and not truth.all():
+            yield i, truth, ev.scores[:, i]
+
+
 def roc(ev: Evaluation, positive=None) -> list[Curve]:
     """ROC curves with their AUC: the positive class of two, or one-vs-rest for every class
     of several (only ``positive`` when given). A class absent from (or filling) every row
     has no curve."""
     from sklearn.metrics import roc_auc_score, roc_curve
 
-    _need_classes(ev, "A ROC curve")
     out = []
-    for i in _curve_classes(ev, positive):
-        truth = ev.y == i
-        if truth.all() or not truth.any():
-            continue
-        fpr, tpr, thr = roc_curve(truth, ev.scores[:, i])
+    for i, truth, score in _one_vs_rest(ev, positive, "A ROC curve"):
+        fpr, tpr, thr = roc_curve(truth, score)
         out.append(Curve(ev.classes[i], fpr, tpr, np.minimum(thr, 1.0),
-                         float(roc_auc_score(truth, ev.scores[:, i])), float(truth.mean())))
+                         float(roc_auc_score(truth, score)), float(truth.mean())))
     return out
 
 
@@ -95,16 +101,11 @@ def pr(ev: Evaluation, positive=None) -> list[Curve]:
     """Precision-recall curves with their average precision, chosen as in :func:`roc`."""
     from sklearn.metrics import average_precision_score, precision_recall_curve
 
-    _need_classes(ev, "A precision-recall curve")
     out = []
-    for i in _curve_classes(ev, positive):
-        truth = ev.y == i
-        if truth.all() or not truth.any():
-            continue
-        precision, recall, thr = precision_recall_curve(truth, ev.scores[:, i])
+    for i, truth, score in _one_vs_rest(ev, positive, "A precision-recall curve"):
+        precision, recall, thr = precision_recall_curve(truth, score)
         out.append(Curve(ev.classes[i], recall, precision, np.append(thr, np.nan),
-                         float(average_precision_score(truth, ev.scores[:, i])),
-                         float(truth.mean())))
+                         float(average_precision_score(truth, score)), float(truth.mean())))
     return out
 
 

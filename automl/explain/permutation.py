@@ -5,7 +5,8 @@ The same estimator as ``shap.PermutationExplainer`` (antithetic passes over a ra
 of the columns, masked columns taking background rows' values), but every masked row of
 every explained row goes through the model in a few large batches. shap calls the model
 several times per row, and each call pays the preprocessing pipeline's fixed cost (~13 ms):
-0.6 s a row on the wages sample against ~20 ms here. Rows add up exactly:
+on the wages sample with a two-member k-NN model, shap took 26 s for 200 rows (0.13 s a
+row), this 0.15 s for 5 rows (0.03 s a row). Rows add up exactly:
 ``base + values.sum() == prediction``.
 """
 
