@@ -14,7 +14,9 @@ The tree (catch ``AutoMLError`` to handle them all)::
     ├── ModelFileError           a model file that cannot or must not be loaded
     │   └── UnsafeModelError     pickles, foreign files, types outside the allow-list
     ├── SchemaMismatchError      rows to score do not match the model's input columns
-    └── RunNotFoundError         no run with that id
+    ├── RunNotFoundError         no run with that id, or a value that is not a run id
+    └── RunAccessError           stop, resume or delete asked by a session without the
+                                 run's owner token
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ __all__ = [
     "EmptyDataError",
     "ModelFileError",
     "NonNumericValuesError",
+    "RunAccessError",
     "RunNotFoundError",
     "SchemaMismatchError",
     "SearchError",
@@ -86,3 +89,8 @@ class SchemaMismatchError(AutoMLError):
 
 class RunNotFoundError(AutoMLError):
     """No run with the given id."""
+
+
+class RunAccessError(AutoMLError):
+    """The caller may view the run but not stop, resume or delete it: it does not hold the
+    run's owner token (in the app: another browser session started the run)."""
