@@ -36,13 +36,17 @@ def launch_run(data, config: TrainConfig, *, root=None) -> tuple[Run, list[str]]
     return ctx.run, warnings
 
 
-def stop_run(run: Run) -> None:
-    """Finish after the folds in progress; the best finished trial is still refitted."""
+def stop_run(run: Run, *, owner_token: str | None = None) -> None:
+    """Finish after the folds in progress; the best finished trial is still refitted.
+    The app passes its session's ``owner_token`` (see ``Run.check_owner``)."""
+    run.check_owner(owner_token)
     run.request_stop()
 
 
-def resume_run(run: Run, time_budget: float) -> None:
-    """Continue a stopped or finished run's study for another ``time_budget`` seconds."""
+def resume_run(run: Run, time_budget: float, *, owner_token: str | None = None) -> None:
+    """Continue a stopped or finished run's study for another ``time_budget`` seconds.
+    The app passes its session's ``owner_token`` (see ``Run.check_owner``)."""
+    run.check_owner(owner_token)
     if run.status.get("state") in ("running", "queued"):
         raise ConfigError(f"Run {run.id} is still running: stop it before resuming.")
     if not 1 <= time_budget <= 7 * 24 * 3600:
