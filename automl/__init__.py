@@ -23,6 +23,7 @@ __all__ = [
     "load_table",
     "open_run",
     "predict",
+    "prune_runs",
     "start_run",
     "train",
 ]
@@ -38,6 +39,7 @@ _WHERE = {
     "load_table": "automl.data",
     "open_run": "automl.runs",
     "predict": "automl.api",
+    "prune_runs": "automl.retention",
     "start_run": "automl.api",
     "train": "automl.api",
 }

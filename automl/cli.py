@@ -66,8 +66,16 @@ def _parser() -> argparse.ArgumentParser:
                         "fewer when explaining them would take more than a few seconds)")
     x.add_argument("--runs-dir", help="where to find the model's run for its leaderboard")
 
-    r = sub.add_parser("runs", help="list runs with status, best family and score")
+    r = sub.add_parser("runs", help="list runs with status, best family and score; remove "
+                                    "old ones with --prune")
     r.add_argument("--runs-dir")
+    r.add_argument("--prune", action="store_true",
+                   help="remove the runs that ended (finished, stopped, failed) more than "
+                        "--older-than ago; queued and running runs are kept")
+    r.add_argument("--older-than", metavar="AGE",
+                   help="with --prune: an age such as 7d, 12h, 90m or 30s")
+    r.add_argument("--dry-run", action="store_true",
+                   help="with --prune: list what would be removed, remove nothing")
 
     w = sub.add_parser("worker", help="join a run's search (several processes or machines)")
     w.add_argument("run", help="run folder")
@@ -162,13 +170,37 @@ def _explain(args) -> int:
 
 
 def _runs(args) -> int:
+    from automl.errors import ConfigError
     from automl.runs import list_runs
 
+    if args.prune or args.older_than or args.dry_run:
+        if not (args.prune and args.older_than):
+            raise ConfigError("--prune, --older-than and --dry-run go together: "
+                              "`automl runs --prune --older-than 7d [--dry-run]`.")
+        return _prune(args)
     runs = list_runs(args.runs_dir)
     if runs.empty:
         print("no runs yet: `automl train DATA --target COLUMN --out MODEL` starts one")
     else:
         print(runs.to_string(index=False))
+    return 0
+
+
+def _prune(args) -> int:
+    from automl.errors import ConfigError
+    from automl.retention import parse_age, prune_runs
+    from automl.runs import runs_root
+
+    try:
+        age = parse_age(args.older_than)
+    except ConfigError as e:
+        raise ConfigError(f"--older-than: {e}") from None
+    removed = prune_runs(age, args.runs_dir, dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    for run_id in removed:
+        print(f"{verb} {run_id}")
+    print(f"{verb} {len(removed)} run(s) that ended more than {args.older_than} ago from "
+          f"{runs_root(args.runs_dir)}")
     return 0
 
 

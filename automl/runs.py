@@ -1,13 +1,21 @@
 """Run folders: everything a search needs and produces, so nothing lives only in memory.
 
 ``runs/<id>/`` holds ``settings.json`` (config, schema, classes, source), ``data.parquet``
-(the snapshot searched), ``study.journal`` (Optuna's journal storage: safe for several worker
-processes on one machine), ``control.json`` (when to stop), ``status.json``, ``oof/`` (each
-finished trial's out-of-fold predictions) and ``model.skops`` (the refitted best pipeline).
+(the snapshot searched), ``owner.json`` (a hash of the owner token), ``study.journal``
+(Optuna's journal storage: safe for several worker processes on one machine),
+``control.json`` (when to stop), ``status.json``, ``oof/`` (each finished trial's
+out-of-fold predictions) and ``model.skops`` (the refitted best pipeline).
+
+A run id is a readable UTC time plus 128 random bits, so a link to a run cannot be guessed.
+Whoever creates a run gets its owner token (``Run.owner_token``, on that object only); the
+app lets only a session holding it stop, resume or delete the run. The folder is readable by
+its owner only (0o700; the snapshot 0o600): it holds the user's data.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -20,11 +28,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from automl.errors import RunNotFoundError
+from automl.errors import ConfigError, RunAccessError, RunNotFoundError
 
-__all__ = ["Run", "delete_run", "list_runs", "open_run", "process_alive", "runs_root"]
+__all__ = ["Run", "check_run_id", "delete_run", "list_runs", "open_run", "process_alive",
+           "runs_root"]
 
-_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")  # old ids (6 random hex digits) still match
+_PRIVATE_DIR, _PRIVATE_FILE = 0o700, 0o600
+ENDED = ("finished", "stopped", "failed")
 
 
 def runs_root(root: str | os.PathLike | None = None) -> Path:
@@ -50,6 +61,7 @@ class Run:
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
+        self.owner_token: str | None = None  # set only on the object that created the run
 
     @property
     def id(self) -> str:
@@ -60,16 +72,26 @@ class Run:
 
     @classmethod
     def create(cls, root=None) -> Run:
+        """A new, private run folder; the returned object holds the run's owner token."""
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        path = runs_root(root) / f"{stamp}-{secrets.token_hex(3)}"
-        (path / "oof").mkdir(parents=True)
-        return cls(path)
+        base = runs_root(root)
+        base.mkdir(parents=True, exist_ok=True)
+        path = base / f"{stamp}-{secrets.token_hex(16)}"
+        path.mkdir(mode=_PRIVATE_DIR)
+        path.chmod(_PRIVATE_DIR)  # whatever the umask
+        (path / "oof").mkdir(mode=_PRIVATE_DIR)
+        run = cls(path)
+        run.owner_token = secrets.token_urlsafe(32)
+        with _private(run.owner_file, "w") as f:
+            json.dump({"sha256": _digest(run.owner_token)}, f)
+        return run
 
     # files
     settings_file = property(lambda self: self.path / "settings.json")
     status_file = property(lambda self: self.path / "status.json")
     control_file = property(lambda self: self.path / "control.json")
     data_file = property(lambda self: self.path / "data.parquet")
+    owner_file = property(lambda self: self.path / "owner.json")
     journal_file = property(lambda self: self.path / "study.journal")
     model_file = property(lambda self: self.path / "model.skops")
     study_name = property(lambda self: f"automl-{self.id}")
@@ -99,10 +121,29 @@ class Run:
         return status
 
     def write_data(self, frame: pd.DataFrame) -> None:
-        frame.to_parquet(self.data_file, index=False)
+        """Write the snapshot readable by its owner only (it is the user's data)."""
+        with _private(self.data_file, "wb") as f:
+            frame.to_parquet(f, index=False)
 
     def read_data(self) -> pd.DataFrame:
         return pd.read_parquet(self.data_file)
+
+    # owner
+    def is_owner(self, token: str | None) -> bool:
+        """Whether ``token`` is this run's owner token (a run without owner.json has none)."""
+        stored = (_read_json(self.owner_file, {}) or {}).get("sha256")
+        if not token or not isinstance(token, str) or not isinstance(stored, str):
+            return False
+        return hmac.compare_digest(_digest(token), stored)
+
+    def check_owner(self, token: str | None) -> None:
+        """Raise RunAccessError unless ``token`` is the owner token. ``None`` is a local
+        caller (the CLI, Python) who owns the files; the app always passes a string."""
+        if token is not None and not self.is_owner(token):
+            raise RunAccessError(
+                f"Run {self.id} was started in another browser session: here it can be "
+                "viewed and downloaded, not stopped, resumed or deleted. Use the session "
+                "that started it, or enter its owner key on the Runs page.")
 
     # stopping
     def stop_at(self) -> float | None:
@@ -147,8 +188,21 @@ def process_alive(pid) -> bool:
         return True
 
 
+def check_run_id(run_id) -> str:
+    """``run_id`` if it has the form of a run id; else RunNotFoundError, before any path is
+    made of it (so ``../x``, ``/etc``, NUL or a very long value never reach the disk)."""
+    if isinstance(run_id, str) and _ID.fullmatch(run_id):
+        return run_id
+    shown = ascii(run_id)[:40] + ("…" if len(ascii(run_id)) > 40 else "")
+    raise RunNotFoundError(
+        f"{shown} is not a run id: run ids are 1 to 80 letters, digits, '-' or '_', such as "
+        "20260101-120000-<32 hex digits>. `automl runs` (or the app's Runs page) lists them.")
+
+
 def open_run(run_id: str, root=None) -> Run:
-    if not _ID.match(str(run_id)) or not (runs_root(root) / run_id / "settings.json").exists():
+    """The run ``run_id`` in ``root``; RunNotFoundError for a malformed or unknown id."""
+    run_id = check_run_id(run_id)
+    if not (runs_root(root) / run_id / "settings.json").exists():
         raise RunNotFoundError(
             f"No run {run_id!r} in {runs_root(root)}. `automl runs` lists the runs there."
         )
@@ -156,16 +210,22 @@ def open_run(run_id: str, root=None) -> Run:
 
 
 def list_runs(root=None) -> pd.DataFrame:
-    """One row per run, newest first: id, state, target, task, metric, best family and score."""
+    """One row per run, newest first: id, state, when it ended (UTC; for finished, stopped
+    and failed runs), target, task, metric, best family and score."""
     rows = []
     base = runs_root(root)
     for path in sorted(base.glob("*/settings.json"), reverse=True) if base.exists() else []:
+        if not _ID.fullmatch(path.parent.name):
+            continue
         run = Run(path.parent)
         s, st = run.settings, run.status
-        best = st.get("best") or {}
+        best, state = st.get("best") or {}, st.get("state", "created")
+        ended = st.get("ended_at") or st.get("updated_at") if state in ENDED else None
         rows.append({
             "run": run.id,
-            "state": st.get("state", "created"),
+            "state": state,
+            "ended": pd.to_datetime(ended, unit="s", utc=True) if isinstance(
+                ended, int | float) else pd.NaT,
             "target": s.get("config", {}).get("target"),
             "task": s.get("task"),
             "metric": s.get("metric"),
@@ -174,10 +234,31 @@ def list_runs(root=None) -> pd.DataFrame:
             "trials": st.get("n_trials"),
             "source": s.get("source"),
         })
-    cols = ["run", "state", "target", "task", "metric", "best_family", "best_score", "trials",
-            "source"]
-    return pd.DataFrame(rows, columns=cols)
+    cols = ["run", "state", "ended", "target", "task", "metric", "best_family", "best_score",
+            "trials", "source"]
+    frame = pd.DataFrame(rows, columns=cols)
+    frame["ended"] = pd.to_datetime(frame["ended"], utc=True).dt.floor("s")
+    return frame
 
 
-def delete_run(run_id: str, root=None) -> None:
-    shutil.rmtree(open_run(run_id, root).path)
+def delete_run(run_id: str, root=None, *, owner_token: str | None = None) -> None:
+    """Remove a run folder. Refused while its search process lives, and (from the app, which
+    passes ``owner_token``) unless the token is the run's owner token."""
+    run = open_run(run_id, root)
+    run.check_owner(owner_token)
+    state = run.status.get("state")
+    if state in ("queued", "running"):
+        raise ConfigError(f"Run {run.id} is {state}: stop it first, then delete it once it "
+                          "has ended.")
+    shutil.rmtree(run.path)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _private(path: Path, mode: str):
+    """``path`` opened for writing, readable and writable by its owner only."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, _PRIVATE_FILE)
+    os.fchmod(fd, _PRIVATE_FILE)  # an existing file keeps its mode through O_CREAT
+    return os.fdopen(fd, mode)
