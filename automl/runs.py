@@ -81,9 +81,7 @@ class Run:
         path.chmod(_PRIVATE_DIR)  # whatever the umask
         (path / "oof").mkdir(mode=_PRIVATE_DIR)
         run = cls(path)
-        run.owner_token = secrets.token_urlsafe(32)
-        with _private(run.owner_file, "w") as f:
-            json.dump({"sha256": _digest(run.owner_token)}, f)
+        run.new_owner_token()
         return run
 
     # files
@@ -129,6 +127,14 @@ class Run:
         return pd.read_parquet(self.data_file)
 
     # owner
+    def new_owner_token(self) -> str:
+        """Give the run a new owner token (the old one stops working); keep it on this
+        object and return it. The folder keeps only its SHA-256."""
+        self.owner_token = secrets.token_urlsafe(32)
+        with _private(self.owner_file, "w") as f:
+            json.dump({"sha256": _digest(self.owner_token)}, f)
+        return self.owner_token
+
     def is_owner(self, token: str | None) -> bool:
         """Whether ``token`` is this run's owner token (a run without owner.json has none)."""
         stored = (_read_json(self.owner_file, {}) or {}).get("sha256")
