@@ -3,6 +3,7 @@
 import streamlit as st
 
 from pages import _ui as ui
+from pages._show import md_escape
 
 st.set_page_config(page_title="AutoML", page_icon=":bar_chart:", layout="wide")
 nav = st.navigation([
@@ -25,7 +26,7 @@ with st.sidebar:
         st.caption("Table: none loaded yet")
     else:
         rows, cols = table.frame.shape
-        st.caption(f"Table: **{table.source}** ({rows:,} rows × {cols:,} columns)")
+        st.caption(f"Table: **{md_escape(table.source)}** ({rows:,} rows × {cols:,} columns)")
     ui.run_caption()
 
 nav.run()

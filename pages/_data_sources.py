@@ -14,6 +14,7 @@ from automl.data import LoadLimits, list_tables, load_table, preview
 from automl.data.sql import mask_url, scrub
 from automl.errors import AutoMLError
 from pages import _ui as ui
+from pages._show import error, md_escape
 
 LIMITS = LoadLimits(allow_local_files=False)
 TIMEOUT = 10.0  # seconds for listing tables and previews
@@ -37,7 +38,7 @@ def sqlite_file() -> None:
             _listings()[key] = list_tables(file, timeout=TIMEOUT, allow_local_files=False,
                                            limits=LIMITS)
         except AutoMLError as e:
-            st.error(str(e))
+            error(e)
             return
     _pick_and_load("sqlite", file, _listings()[key], file.name, "SQLite table")
 
@@ -54,7 +55,7 @@ def server() -> None:
                    "mysql://user:password@host:3306/dbname. The password is never shown.")
         return
     shown = mask_url(url)
-    st.caption(f"Database: `{shown}`")
+    st.caption(f"Database: {md_escape(shown)}")
     key = f"url:{shown}"
     if st.button("Connect", key="db_connect"):
         try:
@@ -62,7 +63,7 @@ def server() -> None:
                                            limits=LIMITS)
         except AutoMLError as e:
             _listings().pop(key, None)
-            st.error(scrub(str(e), url))
+            error(scrub(str(e), url))
     if key in _listings():
         _pick_and_load("db", url, _listings()[key], None, "Database table")
 
@@ -94,4 +95,4 @@ def _pick_and_load(prefix: str, source, tables, name: str | None, label: str) ->
             ui.set_table(new)
             st.rerun()  # redraw with the new table (and the sidebar's caption)
     except AutoMLError as e:
-        st.error(scrub(str(e), secret))  # the loaded table, if any, stays
+        error(scrub(str(e), secret))  # the loaded table, if any, stays

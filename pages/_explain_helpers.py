@@ -12,24 +12,17 @@ import streamlit as st
 from automl.data.schema import Kind
 from automl.explain import Explanation, explain_run, run_explainer, run_features, words
 from automl.runs import Run
+from pages._show import md_escape
 
 WHAT_IF_COLUMNS = 12  # the most important columns get a widget; the rest keep their values
 MATCHES = 100  # search results listed at most
 MAX_OPTIONS = 500  # more categories than this get a text box instead of a select box
 
 
-_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#|$~"})
-
-
-def plain(text: str) -> str:
-    """``text`` with Markdown's special characters escaped, so that column names and values
-    ("$5", "*x*", "a_b_c") show as written, not as formatting or maths."""
-    return text.translate(_MARKDOWN)
-
-
 def say(*sentences: str) -> None:
-    """Write generated sentences: one as a paragraph, several as a list."""
-    text = [plain(t) for t in sentences]
+    """Write generated sentences (they quote column names and values, shown as written):
+    one as a paragraph, several as a list."""
+    text = [md_escape(t) for t in sentences]
     st.markdown(text[0] if len(text) == 1 else "\n".join(f"- {t}" for t in text))
 
 
@@ -130,7 +123,7 @@ def _widget(column: str, kind: Kind, values: pd.Series, current, key: str):
     if kind == Kind.NUMERIC:
         integer = pd.api.types.is_integer_dtype(values)
         value = None if missing else (int(current) if integer else float(current))
-        return st.number_input(column, value=value, step=1 if integer else None,
+        return st.number_input(md_escape(column), value=value, step=1 if integer else None,
                                format=None if integer else _float_format(values), key=key)
     if kind in (Kind.CATEGORICAL, Kind.BOOLEAN):
         options = list(pd.unique(values.dropna()))
@@ -139,9 +132,11 @@ def _widget(column: str, kind: Kind, values: pd.Series, current, key: str):
             if missing or current not in options:
                 options = [None if missing else current, *options]
             index = options.index(None if missing else current)
-            return st.selectbox(column, options, index=index, format_func=words.value_text,
+            return st.selectbox(md_escape(column), options, index=index,
+                                format_func=words.value_text,
                                 key=key)
-    return st.text_input(column, value="" if missing else words.value_text(current), key=key)
+    return st.text_input(md_escape(column), value="" if missing else words.value_text(current),
+                         key=key)
 
 
 def _float_format(values: pd.Series) -> str:

@@ -1,7 +1,8 @@
 """The live view of a run: progress, running best and leaderboard, polled every second.
 
 The search runs in its own process; this only reads the run's status file and storage, so
-each poll takes milliseconds and the page stays responsive.
+each poll takes milliseconds and the page stays responsive. Stop and Resume are offered only
+to a session holding the run's owner token; one that opened the run by link only views it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from automl.metrics import METRICS
 from automl.runs import Run
 from pages import _show as show
 from pages import _ui as ui
+from pages._show import md_escape
+
+VIEW_ONLY = ("Opened by link: you can view and download this run. Only the session that "
+             "started it can stop, resume or delete it (or one given its owner key, on the "
+             "Runs page).")
 
 _TITLES = {n: f.title for n, f in REGISTRY.items()}
 
@@ -40,24 +46,31 @@ def _draw(run: Run, polling: bool) -> None:
     if polling and state not in ui.ACTIVE:
         st.rerun()  # the run just ended: redraw the whole page once, without polling
     metric = METRICS.get(settings.get("metric"))
-    st.subheader(f"Run {run.id}")
-    st.caption(f"{state} · target {settings.get('config', {}).get('target')} · "
-               f"{settings.get('task')} · {metric.title if metric else ''} "
-               f"({metric.direction if metric else ''})")
+    owner = ui.owns(run)
+    st.subheader(f"Run {md_escape(run.id)}")
+    st.caption(md_escape(f"{state} · target {settings.get('config', {}).get('target')} · "
+                         f"{settings.get('task')} · {metric.title if metric else ''} "
+                         f"({metric.direction if metric else ''})"))
+    if not owner:
+        st.caption(VIEW_ONLY)
     _progress(status, state)
-    if state in ui.ACTIVE and st.button("Stop", key="stop_run",
-                                        help="Finish after the folds in progress; every "
-                                             "finished trial is kept and the best is refitted."):
-        stop_run(run)
-        st.toast("Stopping: the best model so far is being refitted and saved.")
+    if owner and state in ui.ACTIVE and st.button(
+            "Stop", key="stop_run", help="Finish after the folds in progress; every finished "
+                                         "trial is kept and the best is refitted."):
+        try:
+            stop_run(run, owner_token=ui.owner_token(run.id))
+        except AutoMLError as e:
+            show.error(e)
+        else:
+            st.toast("Stopping: the best model so far is being refitted and saved.")
     if state == "failed":
-        st.error(status.get("message") or "The run failed; see log.txt in its folder.")
-    if state in ("stopped", "finished", "failed"):
+        show.error(status.get("message") or "The run failed; see log.txt in its folder.")
+    if owner and state in ("stopped", "finished", "failed"):
         _resume(run)
     try:
         board = live_leaderboard(run)
     except (AutoMLError, KeyError, ValueError) as e:
-        st.info(f"No leaderboard yet ({e}).")
+        st.info(md_escape(f"No leaderboard yet ({e})."))
         return
     if board.empty:
         st.caption("No finished trial yet.")
@@ -72,7 +85,7 @@ def _progress(status: dict, state: str) -> None:
     family = best.get("family", p.get("best_family"))
     c1, c2 = st.columns([3, 1])
     c2.metric("Best so far", show.score(value),
-              help=f"{_TITLES.get(family, family)}" if family else "no finished trial yet")
+              help=md_escape(_TITLES.get(family, family)) if family else "no finished trial yet")
     if state == "queued":
         c1.progress(0.0, text="Starting the search process…")
         return
@@ -98,8 +111,8 @@ def _resume(run: Run) -> None:
         extra = st.slider("More time (seconds)", 10, 600, 60, step=5, key="resume_budget")
         if st.button("Resume", key="resume_run"):
             try:
-                resume_run(run, float(extra))
+                resume_run(run, float(extra), owner_token=ui.owner_token(run.id))
             except AutoMLError as e:
-                st.error(str(e))
+                show.error(e)
             else:
                 st.rerun()

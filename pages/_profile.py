@@ -41,13 +41,15 @@ def show_profile(table: Table) -> None:
     """Warnings with what to do, a per-column summary, and one column's chart."""
     target = chosen_target(table)
     p = profile(table, target)
-    st.caption(f"Target: **{target}** (leakage and class balance checked)" if target else
+    st.caption(f"Target: **{show.md_escape(target)}** (leakage and class balance checked)"
+               if target else
                "No target chosen yet: pick one on the Train page to check for leakage and "
                "class balance.")
     if not p.warnings:
         st.success("No warnings: no ID-like, constant, leaky or mostly missing columns found.")
     for w in p.warnings:
-        _SHOW.get(w.severity, st.info)(f"{w.message} **What to do:** {w.action}")
+        _SHOW.get(w.severity, st.info)(f"{show.md_escape(w.message)} **What to do:** "
+                                       f"{show.md_escape(w.action)}")
     st.dataframe(summary(p), width="stretch", hide_index=True)
     name = st.selectbox("Chart of column", [c.name for c in p.columns], key="profile_column")
     if name is not None:

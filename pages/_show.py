@@ -1,4 +1,5 @@
-"""Display helpers shared by the pages: sample data sets, scores, leaderboards, charts."""
+"""Display helpers shared by the pages: sample data sets, scores, leaderboards, charts, and
+:func:`md_escape` for any user data shown in an element that renders Markdown."""
 
 from __future__ import annotations
 
@@ -10,9 +11,25 @@ import pandas as pd
 import streamlit as st
 
 from automl.data import Table, load_table
+from automl.plots_safe import safe_figure
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 _TARGET_NAMES = ("target", "label", "class", "y", "outcome", "churn", "status", "result")
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+
+
+def md_escape(text) -> str:
+    """``text`` shown as written by every element that renders Markdown (st.markdown,
+    captions, alerts, toasts, titles, widget labels and help). A backslash before each ASCII
+    punctuation character (CommonMark's escape) stops links, images, emphasis, code, HTML,
+    maths, autolinks and Streamlit's ``:red[...]`` and ``:material/...:`` directives; line
+    breaks become spaces, so no line of user data starts a heading, list or quote."""
+    return _PUNCTUATION.sub(r"\\\1", " ".join(str(text).splitlines()))
+
+
+def error(e: Exception | str) -> None:
+    """An error message (engine messages quote column names and values) as written."""
+    st.error(md_escape(e))
 
 
 @dataclass(frozen=True)
@@ -78,8 +95,8 @@ def board_view(board: pd.DataFrame, titles: dict[str, str]) -> pd.DataFrame:
 def chart(c) -> None:
     """Draw an automl.plots.Chart, or say why there is none."""
     if c.figure is None:
-        st.info(c.reason)
+        st.info(md_escape(c.reason))
         return
-    st.plotly_chart(c.figure, width="stretch")
+    st.plotly_chart(safe_figure(c.figure), width="stretch")  # user text never as HTML
     if c.note:
-        st.caption(c.note)
+        st.caption(md_escape(c.note))

@@ -1,5 +1,7 @@
 """This session's state behind typed accessors: one :class:`SessionData` under one key holds
-the table, the runs started or opened here and the current run (mirrored in ``?run=<id>``).
+the table, the runs started or opened here, the current run (mirrored in ``?run=<id>``) and
+the owner tokens of the runs this session may stop, resume or delete (those it started, or
+unlocked with their owner key); a run opened by link without one is view-only.
 Train page widget keys start with ``train_`` and survive page switches."""
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ import streamlit as st
 
 from automl.data import LoadLimits, Table, load_table
 from automl.errors import AutoMLError, DataLimitError, RunNotFoundError
-from automl.runs import Run, open_run
+from automl.runs import Run, check_run_id, open_run
 from pages import _show
+from pages._show import md_escape
 
 ACTIVE = ("queued", "running")  # run states that still change
 TRAIN_PREFIX = "train_"
@@ -28,6 +31,7 @@ class SessionData:
     run_ids: list[str] = field(default_factory=list)  # started or opened in this session
     current_run_id: str | None = None
     flash: str | None = None  # an error to show once (from a callback)
+    owner_tokens: dict[str, str] = field(default_factory=dict)  # run id -> owner token
 
 
 def session() -> SessionData:
@@ -63,6 +67,41 @@ def current_run() -> Run | None:
         return None
 
 
+def hold_run(run: Run) -> None:
+    """Keep the owner token of a run this session has just created."""
+    if run.owner_token:
+        session().owner_tokens[run.id] = run.owner_token
+
+
+def owner_token(run_id: str) -> str:
+    """What this session passes to the engine's stop, resume and delete: the run's owner
+    token, or "" (never None, which would mean a local caller) when it holds none."""
+    return session().owner_tokens.get(run_id, "")
+
+
+def owns(run: Run) -> bool:
+    """Whether this session may stop, resume or delete ``run``."""
+    return run.is_owner(owner_token(run.id))
+
+
+def unlock_run(run_id: str, key: str) -> None:
+    """Callback of the Runs page's "Owner key" box: hold the token if it is the run's;
+    otherwise leave a message under ``key + ":error"``."""
+    token = str(st.session_state.get(key) or "").strip()
+    st.session_state[key] = ""
+    try:
+        run = open_run(run_id)
+    except RunNotFoundError as e:
+        st.session_state[f"{key}:error"] = str(e)
+        return
+    if run.is_owner(token):
+        session().owner_tokens[run.id] = token
+    elif token:
+        st.session_state[f"{key}:error"] = (
+            f"That is not this run's owner key: run {run.id} stays view-only here. The key "
+            "is shown on the Runs page of the session that started the run.")
+
+
 def run_caption() -> None:
     """The sidebar's line about the current run; while the run is active it refreshes
     itself every 2 s (a fragment), so it does not say "queued" through a whole search."""
@@ -74,7 +113,7 @@ def run_caption() -> None:
         if now is None:
             st.caption("Run: none yet")
         else:
-            st.caption(f"Run: `{now.id}` ({now.status.get('state', 'created')})")
+            st.caption(f"Run: `{now.id}` ({md_escape(now.status.get('state', 'created'))})")
 
     st.fragment(caption, run_every=2.0 if state in ACTIVE else None)()
 
@@ -87,7 +126,8 @@ def run_with_model(waiting: str) -> Run:
         st.info("No run yet: start one on the Train page, or open one on the Runs page.")
         st.stop()
     if not run.model_file.exists():
-        st.info(f"Run `{run.id}` is {run.status.get('state', 'created')}: {waiting}")
+        st.info(f"Run `{run.id}` is {md_escape(run.status.get('state', 'created'))}: "
+                f"{waiting}")
         st.stop()
     return run
 
@@ -106,19 +146,29 @@ def set_current_run(run_id: str) -> Run:
 def forget_run(run_id: str) -> None:
     s = session()
     s.run_ids = [r for r in s.run_ids if r != run_id]
+    s.owner_tokens.pop(run_id, None)
     if s.current_run_id == run_id:
         s.current_run_id = None
         st.query_params.pop("run", None)
 
 
 def sync_url() -> None:
-    """Open the run named in ``?run=`` or, when the URL has none, put the current run there."""
+    """Open the run named in ``?run=`` or, when the URL has none, put the current run there.
+    A value that is not a run id gets a message that does not repeat it, and is never made
+    into a path."""
     wanted, s = st.query_params.get("run"), session()
     if wanted and wanted != s.current_run_id:
+        st.query_params.pop("run", None)  # put back by set_current_run once it opens
+        try:
+            check_run_id(wanted)
+        except RunNotFoundError:
+            s.flash = ("The link's ?run= value is not a run id: run ids are letters, digits, "
+                       "'-' and '_', such as 20260101-120000-<32 hex digits>. Check the link, "
+                       "or open a run by id in the sidebar.")
+            return
         try:
             set_current_run(wanted)
         except AutoMLError as e:
-            st.query_params.pop("run", None)
             s.flash = str(e)
     elif s.current_run_id and not wanted and current_run() is not None:
         st.query_params["run"] = s.current_run_id
@@ -138,7 +188,7 @@ def open_typed_run(key: str) -> None:
 def show_flash() -> None:
     s = session()
     if s.flash:
-        st.error(s.flash)
+        _show.error(s.flash)
         s.flash = None
 
 
@@ -170,7 +220,7 @@ def show_upload_error(file) -> None:
     """The error of the file now in the uploader, if reading it failed."""
     last = session().upload
     if file is not None and last and last[0] == file.file_id and last[1]:
-        st.error(last[1])
+        _show.error(last[1])
 
 
 def use_sample(file: str, target: str | None) -> None:

@@ -46,14 +46,14 @@ if table is None:
     st.stop()
 
 frame = table.frame
-st.subheader(table.source)
+st.subheader(show.md_escape(table.source))
 c1, c2, c3 = st.columns(3)
 c1.metric("Rows", f"{len(frame):,}")
 c2.metric("Columns", f"{frame.shape[1]:,}")
 missing = int(frame.isna().sum().sum())
 c3.metric("Missing cells", f"{missing:,}", help=f"{missing / max(frame.size, 1):.1%} of all cells")
 for note in table.warnings:
-    st.warning(note)
+    st.warning(show.md_escape(note))
 
 st.markdown("**Preview** (first 100 rows)")
 st.dataframe(frame.head(100), width="stretch")

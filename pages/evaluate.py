@@ -8,6 +8,7 @@ from automl.errors import AutoMLError
 from automl.runs import Run
 from pages import _show as show
 from pages import _ui as ui
+from pages._show import md_escape
 
 
 @st.cache_data(show_spinner="Collecting the predictions…", max_entries=8)
@@ -31,13 +32,14 @@ try:
                          key="evaluate_source", horizontal=True)
     ev = _evaluation(str(run.path), source, trial, run.model_file.stat().st_mtime)
 except AutoMLError as e:
-    st.error(str(e))
+    show.error(e)
     st.stop()
 
-st.caption(f"**{ev.model}** · target `{ev.target}` · {ev.source}")
+st.caption(f"**{md_escape(ev.model)}** · target {md_escape(ev.target)} · "
+           f"{md_escape(ev.source)}")
 summary = evaluate.summary(ev)
 for col, row in zip(st.columns(len(summary)), summary.itertuples(), strict=True):
-    col.metric(row.title, show.score(row.value), help=f"{row.better} is better")
+    col.metric(md_escape(row.title), show.score(row.value), help=f"{row.better} is better")
 if ev.task != "regression":
     st.caption("Accuracy and F1 above count each row as its most probable class.")
 
@@ -69,12 +71,14 @@ with right:
 st.subheader("Confusion matrix")
 threshold = None
 if binary:
-    threshold = st.slider(f"Threshold: predict {positive} when its probability is at least",
+    threshold = st.slider(f"Threshold: predict {md_escape(positive)} when its probability is "
+                          "at least",
                           0.0, 1.0, 0.5, 0.01, key="evaluate_threshold")
 result = evaluate.at_threshold(ev, threshold if binary else 0.5, positive)
 for col, (name, value) in zip(st.columns(len(result.metrics)), result.metrics.items(),
                               strict=True):
-    col.metric(name, f"{value:.1%}" if name == "predicted positive" else show.score(value))
+    col.metric(md_escape(name),
+               f"{value:.1%}" if name == "predicted positive" else show.score(value))
 show.chart(charts.confusion_chart(result))
 
 st.subheader("Per class")

@@ -6,21 +6,23 @@ import streamlit as st
 from automl import plots_explain as charts
 from automl.errors import AutoMLError
 from automl.explain import words
+from automl.plots_safe import safe_figure
 from pages import _explain_helpers as ex
 from pages import _show as show
 from pages import _ui as ui
+from pages._show import md_escape
 
 
 def chart_and_click(chart, key: str, row_key: str, frame) -> None:
     """Draw a chart whose dots can be clicked to pick the row explained below."""
     if chart.figure is None:
-        st.info(chart.reason)
+        st.info(md_escape(chart.reason))
         return
-    event = st.plotly_chart(chart.figure, width="stretch", key=key, on_select="rerun",
-                            selection_mode="points")
+    event = st.plotly_chart(safe_figure(chart.figure), width="stretch", key=key,
+                            on_select="rerun", selection_mode="points")
     ex.pick_row(row_key, frame, event)
     if chart.note:
-        st.caption(chart.note)
+        st.caption(md_escape(chart.note))
 
 
 st.title("Explain")
@@ -30,7 +32,7 @@ try:
     e = ex.global_explanation(str(run.path), saved_at)
     table = ex.features(str(run.path), saved_at)
 except AutoMLError as err:
-    st.error(str(err))
+    show.error(err)
     st.stop()
 
 output = None
@@ -38,11 +40,11 @@ if len(e.outputs) > 1:
     output = st.selectbox("Explain the predicted probability of", e.classes, format_func=str,
                           key=f"explain_output:{run.id}")
 row_key = f"explain_row:{run.id}"
-st.caption(f"{words.rows_used(e)} Method: {e.method}. Contributions are in "
-           + ("percentage points of the predicted probability." if e.units == "probability"
-              else f"units of {ex.plain(e.target)}.")
-           + " Each row's contributions add up from the average prediction (over a "
-             "random sample of the table's rows) to its prediction.")
+st.caption(md_escape(f"{words.rows_used(e)} Method: {e.method}. Contributions are in "
+                     + ("percentage points of the predicted probability."
+                        if e.units == "probability" else f"units of {e.target}.")
+                     + " Each row's contributions add up from the average prediction (over "
+                       "a random sample of the table's rows) to its prediction."))
 
 st.subheader("What matters overall")
 ex.say(*words.global_summary(e, output))
@@ -71,14 +73,14 @@ if query and matches:
                  matches, format_func=lambda p: ex.describe_row(table, p), key=match_key,
                  on_change=ex.follow_match, args=(row_key, match_key))
 elif query:
-    c3.info(f"No row contains “{query}”.")
+    c3.info(f"No row contains “{md_escape(query)}”.")
 pos = int(c1.number_input(f"Row (0 to {len(table) - 1:,})", 0, len(table) - 1,
                           key=ui.default(row_key, 0)))
 
 try:
     one = ex.explain_rows(run, table.iloc[[pos]])
 except AutoMLError as err:
-    st.error(str(err))
+    show.error(err)
     st.stop()
 m1, m2 = st.columns(2)
 m1.metric("Prediction", words.level(one, one.prediction[0, one.output_index(output)]))
@@ -92,7 +94,7 @@ edited = ex.what_if_form(run, table, pos, order)
 try:
     after = ex.explain_rows(run, edited)
 except AutoMLError as err:
-    st.error(str(err))
+    show.error(err)
     st.stop()
 k = one.output_index(output)
 old, new = one.prediction[0, k], after.prediction[0, k]

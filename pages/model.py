@@ -12,13 +12,14 @@ from automl.metrics import METRICS
 from automl.runs import Run
 from pages import _show as show
 from pages import _ui as ui
+from pages._show import md_escape as md
 
 st.title("Model")
 run = ui.run_with_model("its model file appears when the search ends (or after Stop).")
 try:
     manifest = read_manifest(run.model_file)
 except AutoMLError as e:
-    st.error(str(e))
+    show.error(e)
     st.stop()
 
 def _report(run_dir: str) -> str:
@@ -45,35 +46,37 @@ c3.download_button("Download the report (HTML)", partial(_report, str(run.path))
 st.subheader("Model card")
 metric = METRICS.get(manifest.get("metric"))
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Task", manifest.get("task", "?"))
-m2.metric(f"CV {metric.title if metric else manifest.get('metric')}",
-          show.score(manifest.get("cv_score")),
-          help=f"{manifest.get('cv_folds')}-fold cross-validation; "
-               f"{manifest.get('metric_direction', '')}")
+title = metric.title if metric else md(manifest.get("metric"))
+m1.metric("Task", str(manifest.get("task", "?")))
+m2.metric(f"CV {title}", show.score(manifest.get("cv_score")),
+          help=md(f"{manifest.get('cv_folds')}-fold cross-validation; "
+                  f"{manifest.get('metric_direction', '')}"))
 m3.metric("Rows", f"{manifest.get('n_rows', 0):,}")
-m4.metric("Trials", manifest.get("n_trials", "?"))
+m4.metric("Trials", str(manifest.get("n_trials", "?")))
 if manifest.get("holdout_score") is not None:
-    st.markdown(f"**Holdout {metric.title if metric else manifest.get('metric')}:** "
+    st.markdown(f"**Holdout {title}:** "
                 f"{show.score(manifest['holdout_score'])} on {manifest['holdout_rows']:,} rows "
                 "the search never saw")
-st.markdown(f"**Target:** `{manifest.get('target')}`"
-            + (f" · classes: {', '.join(map(str, manifest['classes']))}"
+st.markdown(f"**Target:** {md(manifest.get('target'))}"
+            + (f" · classes: {md(', '.join(map(str, manifest['classes'])))}"
                if manifest.get("classes") else ""))
-st.markdown(f"**Model:** {manifest.get('family_title', manifest.get('family'))}")
+st.markdown(f"**Model:** {md(manifest.get('family_title', manifest.get('family')))}")
 if manifest.get("members"):
     st.dataframe(pd.DataFrame([{"trial": m.get("trial"), "family": m.get("family"),
                                 "weight": m.get("weight")} for m in manifest["members"]]),
                  hide_index=True)
 elif manifest.get("params"):
     st.json(manifest["params"], expanded=False)
-st.markdown(f"**Data:** {manifest.get('source')} · hash `{manifest.get('data_hash', '')[:16]}…`"
-            f" · {len(manifest.get('schema', []))} input columns")
+st.markdown(f"**Data:** {md(manifest.get('source'))} · hash "
+            f"{md(str(manifest.get('data_hash', ''))[:16])}… · "
+            f"{len(manifest.get('schema', []))} input columns")
 st.page_link("pages/explain.py", label="What drives its predictions: the Explain page",
              icon=":material/lightbulb:")
 versions = manifest.get("library_versions") or {}
-st.markdown("**Library versions:** " + ", ".join(f"{k} {v}" for k, v in versions.items() if v))
-st.caption(f"Saved {manifest.get('created_at', '?')} · payload sha256 "
-           f"`{manifest.get('payload_sha256', '')[:16]}…`")
+st.markdown("**Library versions:** " + md(", ".join(f"{k} {v}" for k, v in versions.items()
+                                                    if v)))
+st.caption(md(f"Saved {manifest.get('created_at', '?')} · payload sha256 "
+              f"{str(manifest.get('payload_sha256', ''))[:16]}…"))
 
 st.subheader("Use it")
 st.code(f"""import automl

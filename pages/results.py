@@ -9,6 +9,7 @@ from automl.leaderboard import best_per_family
 from automl.metrics import METRICS
 from pages import _show as show
 from pages import _ui as ui
+from pages._show import md_escape
 
 st.title("Results")
 run = ui.current_run()
@@ -20,9 +21,10 @@ titles = {n: f.title for n, f in REGISTRY.items()}
 settings, state = run.settings, run.status.get("state", "created")
 metric = METRICS.get(settings.get("metric"))
 better = "higher" if metric and metric.direction == "maximize" else "lower"
-st.caption(f"Run `{run.id}` · {state} · target {settings.get('config', {}).get('target')} · "
-           f"{settings.get('task')} · {settings.get('cv_folds')}-fold CV · "
-           f"{metric.title if metric else ''} ({better} is better)")
+st.caption(f"Run `{run.id}` · " + md_escape(
+    f"{state} · target {settings.get('config', {}).get('target')} · {settings.get('task')} · "
+    f"{settings.get('cv_folds')}-fold CV · {metric.title if metric else ''} ({better} is "
+    "better)"))
 if state in ui.ACTIVE:
     st.info("The search is still running: this page shows the trials finished so far "
             "(reload it, or watch the live view on the Train page).")
@@ -57,7 +59,7 @@ with right:
 families = plots.family_names(study)
 if families:
     st.subheader("Parameters, per family")
-    for tab, family in zip(st.tabs([titles.get(f, f) for f in families]), families,
+    for tab, family in zip(st.tabs([md_escape(titles.get(f, f)) for f in families]), families,
                            strict=True):
         with tab:
             show.chart(plots.param_importances(study, family))

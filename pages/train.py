@@ -12,6 +12,7 @@ from pages import _live as live
 from pages import _profile as prof
 from pages import _show as show
 from pages import _ui as ui
+from pages._show import md_escape
 
 st.title("Train")
 KEEP = {"persist_state": "session"}  # settings survive page switches, also during a run
@@ -29,7 +30,8 @@ def settings(table) -> tuple[TrainConfig, list[str]] | None:
         **KEEP)
     detected = detect_task(frame[target])
     task = left.selectbox("Task", TASKS, key=ui.default(f"train_task:{target}", detected),
-                          help=f"Detected from the target's values: {detected}.", **KEEP)
+                          help=f"Detected from the target's values: {md_escape(detected)}.",
+                          **KEEP)
     metrics = [m for m in METRICS.values() if task in m.tasks]
     metric = left.selectbox("Metric", [m.name for m in metrics],
                             format_func=lambda n: f"{METRICS[n].title} ({METRICS[n].direction})",
@@ -44,7 +46,8 @@ def settings(table) -> tuple[TrainConfig, list[str]] | None:
         help="Pre-filled with the columns the profile flags as ID-like, constant, leaky or "
              "mostly missing (see the Data page's profile).")
     if reasons:
-        left.caption("Flagged: " + "; ".join(f"**{c}** ({r})" for c, r in reasons.items()))
+        left.caption("Flagged: " + "; ".join(f"**{md_escape(c)}** ({md_escape(r)})"
+                                             for c, r in reasons.items()))
     budget = right.slider("Time budget (seconds)", 10, 600, step=5,
                           key=ui.default("train_budget", 60), **KEEP,
                           help="Wall-clock limit of the whole run, refit and save included.")
@@ -70,7 +73,7 @@ def settings(table) -> tuple[TrainConfig, list[str]] | None:
                            families=tuple(families), seed=int(seed),
                            holdout=float(holdout)), [c for c in drops if c != target]
     except AutoMLError as e:
-        st.error(str(e))
+        show.error(e)
         return None
 
 
@@ -78,7 +81,7 @@ if table is None:
     st.info("Load a table on the Data page first.")
     st.page_link("pages/data.py", label="Go to Data", icon="📄")
 else:
-    st.caption(f"Table: {table.source} ({len(table.frame):,} rows × "
+    st.caption(f"Table: {md_escape(table.source)} ({len(table.frame):,} rows × "
                f"{table.frame.shape[1]:,} columns)")
     chosen = settings(table)
     if chosen is not None:
@@ -86,11 +89,12 @@ else:
         try:
             run, warnings = launch_run(prof.without(table, drops), config)
         except AutoMLError as e:
-            st.error(str(e))
+            show.error(e)
         else:
+            ui.hold_run(run)  # this session may stop, resume and delete it
             ui.set_current_run(run.id)
             for note in warnings:
-                st.warning(note)
+                st.warning(md_escape(note))
             if not warnings:
                 st.rerun()  # redraw the sidebar with the new run
 

@@ -144,6 +144,17 @@ def launch_chromium(playwright):
         raise BrowserUnavailable(f"Playwright could not launch {CHROMIUM}: {e}") from e
 
 
+def open_app(browser, url: str, title: str = "Data", **context_options):
+    """A new browser context (a session of its own) with one page at ``url``, once the page
+    titled ``title`` is drawn. Returns (context, page); close the context when done."""
+    context = browser.new_context(**context_options)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(url)
+    wait_title(page, title)
+    return context, page
+
+
 # --- actions on Streamlit's markup ---------------------------------------------------------
 
 def sidebar_link(page, title: str):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import io
 import json
+import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -58,11 +60,16 @@ def session(at: AppTest) -> SessionData:
 def sidebar(state: SessionData) -> str:
     """The sidebar's text for this session's state. (AppTest keeps what the entrypoint draws
     only on an AppTest's first run, so the sidebar is read from a fresh one.)"""
-    return texts(app(state=state).sidebar.caption)
+    return shown(app(state=state).sidebar.caption)
 
 
 def texts(elements) -> str:
     return "\n".join(str(e.value) for e in elements)
+
+
+def shown(elements) -> str:
+    """The elements' text as a reader sees it: Markdown's backslash escapes removed."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", texts(elements))
 
 
 def upload(at: AppTest, name: str, data: bytes) -> AppTest:
@@ -120,10 +127,10 @@ def test_upload_errors_are_shown_and_keep_the_loaded_table(runs_dir):
                                + b"\n" + b",".join(b"1" for _ in range(2001)), "2,000")]:
         upload(at, name, data)
         assert not at.exception
-        assert words in texts(at.error), (name, texts(at.error))
+        assert words in shown(at.error), (name, shown(at.error))
         assert session(at).table.source == "good.csv"  # the previous table is kept
     assert "**good.csv** (60 rows × 3 columns)" in sidebar(session(at))
-    assert "accepts up to 200 MB" in texts(at.error)  # the limit message says the limits
+    assert "accepts up to 200 MB" in shown(at.error)  # the limit message says the limits
 
 
 # --- Train ---------------------------------------------------------------------------------
@@ -156,7 +163,7 @@ def test_start_with_a_bad_target_shows_the_engine_error_and_keeps_settings(runs_
     at.selectbox(key="train_target").select("const").run()
     at.button(key="start_search").click().run()
     assert not at.exception
-    assert "single value" in texts(at.error)
+    assert "single value" in shown(at.error)
     assert session(at).current_run_id is None and session(at).table is state.table
     assert at.selectbox(key="train_target").value == "const"
 
@@ -225,7 +232,7 @@ def test_model_page_offers_downloads_card_and_code(run, runs_dir):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Task"] == "regression" and metrics["Rows"] == "534"
     assert float(metrics["CV R²"]) == pytest.approx(run.status["best"]["score"], abs=1e-4)
-    md = texts(at.markdown)
+    md = shown(at.markdown)
     assert "sklearn" in md and "hash" in md
     code = texts(at.code)
     assert "automl.load_model(" in code and ".predict(df)" in code
@@ -233,13 +240,14 @@ def test_model_page_offers_downloads_card_and_code(run, runs_dir):
 
 
 def test_runs_page_opens_and_deletes_and_refuses_a_running_run(run, runs_dir):
-    copies = []
+    copies, tokens = [], {}
     for suffix, state in (("done", "finished"), ("busy", "running")):
         dst = runs_dir / f"{run.id}-{suffix}"
         shutil.copytree(run.path, dst)
-        Run(dst).update_status(state=state)
+        Run(dst).update_status(state=state, pid=os.getpid())  # this process: alive
+        tokens[dst.name] = Run(dst).new_owner_token()  # as if started in this session
         copies.append(dst.name)
-    state = SessionData()
+    state = SessionData(owner_tokens=tokens)
     for run_id in (run.id, *copies):  # typed into the sidebar's "Open run by id"
         app(state=state).sidebar.text_input[0].input(run_id).run()
     assert state.run_ids == [run.id, *copies] and state.current_run_id == copies[1]
@@ -249,7 +257,7 @@ def test_runs_page_opens_and_deletes_and_refuses_a_running_run(run, runs_dir):
 
     at.selectbox(key="runs_choice").select(copies[1]).run()
     at.button(key="runs_delete").click().run()
-    assert "stop it first" in texts(at.error) and (runs_dir / copies[1]).exists()
+    assert "stop it first" in shown(at.error) and (runs_dir / copies[1]).exists()
 
     at.selectbox(key="runs_choice").select(run.id).run()
     at.button(key="runs_open").click().run()
@@ -265,9 +273,9 @@ def test_runs_page_opens_and_deletes_and_refuses_a_running_run(run, runs_dir):
 def test_open_run_by_url_and_unknown_ids_show_an_error(run, runs_dir):
     at = app(run_id=run.id)
     assert session(at).current_run_id == run.id
-    assert f"Run: `{run.id}` (finished)" in texts(at.sidebar.caption)
+    assert f"Run: `{run.id}` (finished)" in shown(at.sidebar.caption)
     at = app(run_id="no-such-run")
-    assert "No run 'no-such-run'" in texts(at.sidebar.error)
+    assert "No run 'no-such-run'" in shown(at.sidebar.error)
     assert session(at).current_run_id is None and "run" not in at.query_params
 
 

@@ -4,6 +4,7 @@ with Streamlit's AppTest, a real SQLite file and real PostgreSQL and MariaDB ser
 from __future__ import annotations
 
 import io
+import re
 import sqlite3
 import uuid
 from pathlib import Path
@@ -20,7 +21,7 @@ from automl.runs import open_run
 from pages._data_sources import LISTING_KEY
 from pages._ui import SessionData
 from tests.servers import MYSQL_URL, POSTGRES_URL, require_server
-from tests.test_app import app, session
+from tests.test_app import app, session, shown
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "Sup3rS3cretPw"
@@ -40,11 +41,12 @@ def cancer(n: int | None = None) -> pd.DataFrame:
 
 
 def texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
+    return shown(elements)
 
 
 def rendered(at: AppTest) -> str:
-    """Everything drawn (element messages, dataframes included), except password boxes."""
+    """Everything drawn (element messages, dataframes included), except password boxes, as
+    read: Markdown's backslash escapes removed (doubled in the protobuf text format)."""
     out = []
 
     def walk(node):
@@ -54,7 +56,7 @@ def rendered(at: AppTest) -> str:
             out.append(proto.label)
             return
         if proto is not None:
-            out.append(str(proto))
+            out.append(re.sub(r"\\\\([!-/:-@\[-`{-~])", r"\1", str(proto)))
         for child in getattr(node, "children", {}).values():
             walk(child)
 

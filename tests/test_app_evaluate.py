@@ -13,7 +13,8 @@ import pytest
 from automl import evaluate
 from automl.runs import Run
 from pages._ui import SessionData
-from tests.test_app import app, texts
+from tests.test_app import app
+from tests.test_app import shown as texts
 from tests.test_evaluate import binary_run, multiclass_run
 from tests.test_plots import finished_run
 

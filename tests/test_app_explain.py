@@ -12,8 +12,9 @@ from sklearn.datasets import load_iris
 
 import automl
 from automl.runs import Run
-from pages._explain_helpers import describe_row, find_rows, plain
-from tests.test_app import app, texts
+from pages._explain_helpers import describe_row, find_rows
+from tests.test_app import app
+from tests.test_app import shown as texts
 from tests.test_plots import finished_run
 from tests.test_plots_explain import churn_run
 
@@ -85,10 +86,6 @@ def test_find_rows_and_describe_row():
     assert find_rows(frame, "s", limit=1) == [0]
     assert describe_row(frame, 1) == "row 1: NJ, 2"
     assert describe_row(frame, 1, n=1) == "row 1: NJ, …"
-
-
-def test_sentences_are_shown_as_written_not_as_markdown():
-    assert plain("total_day_minutes = $5 *x*") == r"total\_day\_minutes = \$5 \*x\*"
 
 
 # --- a regression run ------------------------------------------------------------------------
