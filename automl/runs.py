@@ -75,7 +75,8 @@ class Run:
         """A new, private run folder; the returned object holds the run's owner token."""
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         base = runs_root(root)
-        base.mkdir(parents=True, exist_ok=True)
+        if not base.exists():  # a new runs folder is private too (it lists the run ids)
+            base.mkdir(mode=_PRIVATE_DIR, parents=True, exist_ok=True)
         path = base / f"{stamp}-{secrets.token_hex(16)}"
         path.mkdir(mode=_PRIVATE_DIR)
         path.chmod(_PRIVATE_DIR)  # whatever the umask

@@ -192,10 +192,11 @@ def test_cli_prunes_with_a_dry_run_first(tmp_path):
 def test_run_folder_and_data_snapshot_are_private(tmp_path):
     old = os.umask(0o022)  # a usual umask: new files readable by everyone
     try:
-        run = made(tmp_path)
+        run = made(tmp_path / "new-runs-folder")
         run.write_data(pd.DataFrame({"x": [1, 2], "y": ["a", "b"]}))
     finally:
         os.umask(old)
+    assert stat.S_IMODE(run.path.parent.stat().st_mode) == 0o700  # it lists the run ids
     assert stat.S_IMODE(run.path.stat().st_mode) == 0o700
     assert stat.S_IMODE(run.data_file.stat().st_mode) == 0o600
     assert stat.S_IMODE((run.path / "owner.json").stat().st_mode) == 0o600
