@@ -18,6 +18,7 @@ import pandas as pd
 
 from automl import evaluate
 from automl import plots_evaluate as eval_charts
+from automl.atomic import write_text
 from automl.bundle import Model, load_model
 from automl.errors import AutoMLError
 from automl.explain import GLOBAL_ROWS, Explanation, explain, explain_run, words
@@ -85,11 +86,7 @@ def model_report(model: Model | str | os.PathLike, data: pd.DataFrame, *, source
 
 def write_report(html_text: str, path: str | os.PathLike) -> Path:
     """Write the report atomically (a half-written report is never left at ``path``)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(html_text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_text(path, html_text)
 
 
 # --- sections -------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from automl.atomic import replacing
 from automl.bundle import Model, load_model
 from automl.explain.explainer import GLOBAL_ROWS, Explainer
 from automl.explain.explanation import Explanation
@@ -77,10 +78,9 @@ def _save(path: Path, e: Explanation, features: pd.DataFrame) -> None:
     path.parent.mkdir(exist_ok=True)
     positions = features.index.get_indexer(e.data.index)
     meta = json.dumps({"method": e.method, "n_total": e.n_total})
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, values=e.values, base=e.base, prediction=e.prediction, rows=positions,
-             meta=np.array(meta))
-    tmp.replace(path)
+    with replacing(path, suffix=".npz") as tmp:  # sessions may save one entry at once
+        np.savez(tmp, values=e.values, base=e.base, prediction=e.prediction, rows=positions,
+                 meta=np.array(meta))
 
 
 def _load(path: Path, explainer: Explainer, features: pd.DataFrame) -> Explanation:
