@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import os
 import re
 import secrets
@@ -28,7 +29,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from automl.atomic import replacing, write_json
 from automl.errors import ConfigError, RunAccessError, RunNotFoundError
+from automl.locks import hold, is_held, locked
+from automl.processes import process_alive
 
 __all__ = ["Run", "check_run_id", "delete_run", "list_runs", "open_run", "process_alive",
            "runs_root"]
@@ -36,6 +40,7 @@ __all__ = ["Run", "check_run_id", "delete_run", "list_runs", "open_run", "proces
 _ID = re.compile(r"[A-Za-z0-9_-]{1,80}")  # old ids (6 random hex digits) still match
 _PRIVATE_DIR, _PRIVATE_FILE = 0o700, 0o600
 ENDED = ("finished", "stopped", "failed")
+ACTIVE = ("queued", "running")
 
 
 def runs_root(root: str | os.PathLike | None = None) -> Path:
@@ -44,16 +49,16 @@ def runs_root(root: str | os.PathLike | None = None) -> Path:
 
 
 def _write_json(path: Path, data) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
-    os.replace(tmp, path)
+    write_json(path, data)  # atomic: readers and other writers never see half a file
 
 
 def _read_json(path: Path, default=None):
+    """The JSON object in ``path``; ``default`` if it is missing, unreadable or no object."""
     try:
-        return json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        data = json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):  # ValueError: bad JSON or bad UTF-8
         return default
+    return data if isinstance(data, dict) else default
 
 
 class Run:
@@ -104,20 +109,47 @@ class Run:
 
     @property
     def status(self) -> dict:
-        """The run's status; a queued or running run whose process has died is marked
-        failed, so it never looks busy for ever."""
+        """The run's status; a queued or running run whose process has ended (by pid and
+        start time, so a reused pid does not count) is marked failed, so it never looks busy
+        for ever."""
         status = _read_json(self.status_file, {"state": "created"})
-        if status.get("state") in ("queued", "running") and not process_alive(status.get("pid")):
-            status = self.update_status(
-                state="failed", message="The search process ended unexpectedly; "
-                "see log.txt in the run folder. Resume the run to continue its study.")
+        if status.get("state") in ACTIVE and not process_alive(status.get("pid"),
+                                                                status.get("pid_start")):
+            status = self._change_status(lambda now: {
+                **now, "state": "failed", "message": "The search process ended unexpectedly; "
+                "see log.txt in the run folder. Resume the run to continue its study.",
+            } if _same_process(now, status) else None)
         return status
 
     def update_status(self, **fields) -> dict:
-        status = {**_read_json(self.status_file, {"state": "created"}), **fields,
-                  "updated_at": time.time()}
-        _write_json(self.status_file, status)
-        return status
+        """Merge ``fields`` into the status and return it. The supervisor and the app's
+        sessions both write it: the read-merge-write holds a lock, so no update is lost."""
+        return self._change_status(lambda now: {**now, **fields})
+
+    def _change_status(self, change) -> dict:
+        """``change(status)`` -> the new status (None: keep it), under the run's write lock."""
+        with locked(self._write_lock):
+            now = _read_json(self.status_file, {"state": "created"})
+            new = change(now)
+            if new is None:
+                return now
+            new = {**new, "updated_at": time.time()}
+            _write_json(self.status_file, new)
+            return new
+
+    _write_lock = property(lambda self: self.path / ".write.lock")
+    busy_file = property(lambda self: self.path / ".busy.lock")
+
+    def hold_busy(self) -> int:
+        """Mark this process as working on the run (supervisor or worker) until the
+        returned file descriptor is closed or the process ends: a shared lock on the
+        run's busy file, taken by every one of them."""
+        return hold(self.busy_file, shared=True)
+
+    def busy(self) -> bool:
+        """Whether a supervisor or worker of the run is alive. Exact: the kernel drops the
+        lock of a process that ended, however it ended."""
+        return is_held(self.busy_file)
 
     def write_data(self, frame: pd.DataFrame) -> None:
         """Write the snapshot readable by its owner only (it is the user's data)."""
@@ -153,46 +185,53 @@ class Run:
                 "that started it, or enter its owner key on the Runs page.")
 
     # stopping
-    def stop_at(self) -> float | None:
-        return _read_json(self.control_file, {}).get("stop_at")
+    def stop_at(self) -> float:
+        """When the workers must stop (Unix time). A missing or unreadable control file
+        says now: a worker that cannot tell when to stop must not run on for ever (the
+        supervisor writes the file before it starts any worker)."""
+        return _control(self.control_file)[0]
 
-    def set_stop_at(self, when: float) -> float:
-        """Set the search's stop time, unless a stop was requested; return the one in force."""
-        control = _read_json(self.control_file, {})
-        if control.get("requested"):
-            return control["stop_at"]
-        _write_json(self.control_file, {"stop_at": float(when), "requested": False})
-        return float(when)
+    def set_stop_at(self, when: float, *, force: bool = False) -> float:
+        """Set the search's stop time and return the one in force: a stop request (or an
+        unreadable control file) stays in force unless ``force`` (a resume starts afresh)."""
+        with locked(self._write_lock):
+            stop_at, requested = _control(self.control_file)
+            if requested and not force:
+                return stop_at
+            _write_json(self.control_file, {"stop_at": float(when), "requested": False})
+            return float(when)
 
     def request_stop(self) -> None:
         """Ask every worker to stop after the fold it is in; finished trials are kept."""
-        _write_json(self.control_file, {"stop_at": time.time(), "requested": True})
+        with locked(self._write_lock):
+            _write_json(self.control_file, {"stop_at": time.time(), "requested": True})
 
     def stop_requested(self) -> bool:
-        return bool(_read_json(self.control_file, {}).get("requested"))
+        """Whether Stop was asked for (an unreadable control file counts as asked)."""
+        return _control(self.control_file)[1]
 
     # out-of-fold predictions
     def save_oof(self, trial_number: int, pred: np.ndarray) -> None:
-        np.save(self.path / "oof" / f"{trial_number}.npy", pred.astype(np.float32))
+        with replacing(self.path / "oof" / f"{trial_number}.npy", suffix=".npy") as tmp:
+            np.save(tmp, pred.astype(np.float32))
 
     def load_oof(self, trial_number: int) -> np.ndarray:
         return np.load(self.path / "oof" / f"{trial_number}.npy")
 
 
-def process_alive(pid) -> bool:
-    """Whether process ``pid`` runs on this machine (a zombie counts as dead)."""
-    if not pid:
-        return True  # not started by a process we know of: cannot tell
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][:1] != "Z"
-    except OSError:
-        return True
+def _same_process(a: dict, b: dict) -> bool:
+    return a.get("state") in ACTIVE and (a.get("pid"), a.get("pid_start")) == (
+        b.get("pid"), b.get("pid_start"))
+
+
+def _control(path: Path) -> tuple[float, bool]:
+    """(stop time, stop requested) from a control file; (0, True) if it is missing or
+    unreadable, except that a missing file is no request (the supervisor's first write)."""
+    control = _read_json(path)
+    when = control.get("stop_at") if control is not None else None
+    if not isinstance(when, int | float) or isinstance(when, bool) or not math.isfinite(when):
+        return 0.0, control is not None or path.exists()
+    return float(when), bool(control.get("requested"))
 
 
 def check_run_id(run_id) -> str:

@@ -3,7 +3,9 @@
 The control file carries ``stop_at`` (a Unix time), moved earlier by the supervisor as the
 expected refit time grows, or set to now by a Stop button. Between folds a worker reads it.
 A fit that would run past the hard deadline is interrupted by SIGUSR1, which raises
-``StopRequested`` only while a fit is in progress, never inside storage writes.
+``StopRequested`` only while a fit is in progress, never inside storage writes. A missing or
+unreadable control file means stop, and so does the end of the supervisor that started the
+worker (``owner``: its pid and start time), where the kernel did not end the worker already.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import signal
 import time
 from contextlib import contextmanager
 
+from automl.processes import process_alive
 from automl.runs import Run
 
 __all__ = ["StopRequested", "StopSignal"]
@@ -22,10 +25,12 @@ class StopRequested(Exception):
 
 
 class StopSignal:
-    def __init__(self, run: Run, poll_seconds: float = 0.25):
+    def __init__(self, run: Run, poll_seconds: float = 0.25,
+                 owner: tuple[int, int | None] | None = None):
         self.run = run
         self.poll_seconds = poll_seconds
-        self._stop_at: float | None = None
+        self.owner = owner
+        self._stop_at = 0.0
         self._read_at = 0.0
         self._in_fit = False
         self._interrupted = False
@@ -36,7 +41,9 @@ class StopSignal:
         now = time.time()
         if now - self._read_at >= self.poll_seconds:
             self._stop_at, self._read_at = self.run.stop_at(), now
-        return self._stop_at is not None and now >= self._stop_at
+            if self.owner is not None and not process_alive(*self.owner):
+                self._stop_at = 0.0  # the supervisor is gone: nobody keeps the budget
+        return now >= self._stop_at
 
     def install_handler(self) -> None:
         """Let SIGUSR1 interrupt a fit (main thread of a worker process only)."""
