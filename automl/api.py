@@ -21,6 +21,7 @@ from automl.errors import SearchError
 from automl.families import REGISTRY, get_family, resolve_families
 from automl.leaderboard import leaderboard
 from automl.metrics import get_metric
+from automl.processes import signal_name, start_time
 from automl.runs import Run
 from automl.search.context import SearchContext, open_storage
 from automl.search.finalize import choose_and_refit, ranked
@@ -139,12 +140,18 @@ def train(
 
 def execute(ctx: SearchContext, *, started_at: float, deadline: float, n_workers: int,
             start_method: str = "forkserver",
-            on_progress: Callable[[Progress], None] | None = None):
+            on_progress: Callable[[Progress], None] | None = None, busy: int | None = None):
     """Search until ``deadline``, then refit and save the final model. The run's status
-    follows along (running, then finished or failed). Returns trials, model path, summary."""
+    follows along (running, then finished or failed; failed too when interrupted by Ctrl-C
+    or SIGTERM, after the workers are ended). Returns trials, model path, summary.
+
+    The run counts as busy (a resume is refused) until its status says it ended: this
+    process holds the run's busy lock until then, and also releases ``busy``, a hold that
+    the process which started this one handed over (see ``background.resume_run``)."""
     run = ctx.run
+    holds = [run.hold_busy(), *([busy] if busy is not None else [])]
     run.update_status(state="running", started_at=started_at, pid=os.getpid(),
-                      deadline=deadline, message=None)
+                      pid_start=start_time(os.getpid()), deadline=deadline, message=None)
     try:
         search_started = time.time()
         trials = run_search(ctx, deadline=deadline, n_workers=n_workers,
@@ -155,14 +162,28 @@ def execute(ctx: SearchContext, *, started_at: float, deadline: float, n_workers
         _check_some_trial_finished(trials, ctx)
         model_path, summary = refit_and_save(ctx, trials, deadline)
     except BaseException as exc:
-        run.update_status(state="failed", message=str(exc) or type(exc).__name__,
-                          ended_at=time.time())
+        _release(holds)
+        run.update_status(state="failed", message=_failure(exc), ended_at=time.time())
         raise
+    _release(holds)
     stopped = run.stop_requested()
     run.update_status(state="stopped" if stopped else "finished", best=summary,
                       final_s=round(time.time() - run.status["search_ended_at"], 3),
                       n_trials=len(trials), ended_at=time.time(), model=str(model_path))
     return trials, model_path, summary
+
+
+def _release(holds: list[int]) -> None:
+    while holds:
+        os.close(holds.pop())
+
+
+def _failure(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return (f"The search was interrupted ({signal_name(exc)}) before the model was saved. "
+                "Its workers were ended and its finished trials are kept: resume the run to "
+                "continue its study.")
+    return str(exc) or type(exc).__name__
 
 
 def _check_some_trial_finished(trials, ctx: SearchContext) -> None:

@@ -20,11 +20,14 @@ import pandas as pd
 from automl.config import TrainConfig
 from automl.errors import ConfigError
 from automl.leaderboard import leaderboard
+from automl.locks import locked
+from automl.processes import STORAGE_ENV, start_time
 from automl.runs import Run
 
 __all__ = ["launch_run", "live_leaderboard", "resume_run", "stop_run", "supervise"]
 
 _PROGRESS_EVERY_S = 0.5
+_BUSY_ENV = "AUTOML_BUSY_FD"  # the busy-lock hold a supervisor inherits from who started it
 
 
 def launch_run(data, config: TrainConfig, *, root=None) -> tuple[Run, list[str]]:
@@ -32,7 +35,11 @@ def launch_run(data, config: TrainConfig, *, root=None) -> tuple[Run, list[str]]
     from automl.api import start_run
 
     ctx, warnings = start_run(data, config, root=root)
-    _spawn(ctx.run, config.time_budget)
+    busy = ctx.run.hold_busy()
+    try:
+        _spawn(ctx.run, config.time_budget, config.storage, busy)
+    finally:
+        os.close(busy)
     return ctx.run, warnings
 
 
@@ -43,29 +50,55 @@ def stop_run(run: Run, *, owner_token: str | None = None) -> None:
     run.request_stop()
 
 
-def resume_run(run: Run, time_budget: float, *, owner_token: str | None = None) -> None:
+def resume_run(run: Run, time_budget: float, *, owner_token: str | None = None,
+               storage_url: str | None = None) -> None:
     """Continue a stopped or finished run's study for another ``time_budget`` seconds.
-    The app passes its session's ``owner_token`` (see ``Run.check_owner``)."""
+    The app passes its session's ``owner_token`` (see ``Run.check_owner``); a run whose
+    database storage needs a password needs ``storage_url`` (or $AUTOML_STORAGE_URL).
+
+    Refused (ConfigError) while the run's supervisor or any of its workers is alive; of
+    several calls at one moment (two sessions clicking Resume) exactly one starts a
+    supervisor, the others are refused.
+    """
+    from automl.search.context import storage_url_for
+
     run.check_owner(owner_token)
-    if run.status.get("state") in ("running", "queued"):
-        raise ConfigError(f"Run {run.id} is still running: stop it before resuming.")
     if not 1 <= time_budget <= 7 * 24 * 3600:
         raise ConfigError(f"time_budget must be between 1 s and 7 days; got {time_budget}.")
-    run.control_file.unlink(missing_ok=True)
-    _spawn(run, time_budget)
+    url = storage_url_for(run, storage_url)
+    with locked(run.path / ".resume.lock"):  # one resume at a time, across threads too
+        busy = run.hold_busy() if not run.busy() else None
+        try:
+            if busy is None or run.status.get("state") in ("running", "queued"):
+                raise ConfigError(f"Run {run.id} is still running (its search or a worker of "
+                                  "it is alive): stop it and wait until it has ended before "
+                                  "resuming.")
+            run.set_stop_at(time.time() + time_budget, force=True)  # clear the last Stop
+            _spawn(run, time_budget, url, busy)
+        finally:
+            if busy is not None:
+                os.close(busy)
 
 
-def _spawn(run: Run, time_budget: float) -> None:
-    run.update_status(state="queued", queued_at=time.time(), message=None, pid=None)
+def _spawn(run: Run, time_budget: float, storage_url: str | None, busy: int) -> None:
+    """Start ``automl supervise`` for the run, detached. It inherits ``busy`` (this
+    process's hold on the run's busy lock), so the run counts as busy from this moment
+    on, and the storage URL in its environment (never in its arguments, which every user of
+    the machine can read, nor in the run folder)."""
+    run.update_status(state="queued", queued_at=time.time(), message=None, pid=None,
+                      pid_start=None)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", _BUSY_ENV: str(busy)}
+    if storage_url:
+        env[STORAGE_ENV] = storage_url
     log = open(run.path / "log.txt", "ab")  # noqa: SIM115 - handed to the child process
     proc = subprocess.Popen(
         [sys.executable, "-m", "automl.cli", "supervise", str(run.path),
          "--time-budget", str(time_budget)],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        start_new_session=True, cwd=os.getcwd(), env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, pass_fds=(busy,),
+        start_new_session=True, cwd=os.getcwd(), env=env,
     )
     log.close()
-    run.update_status(pid=proc.pid)
+    run.update_status(pid=proc.pid, pid_start=start_time(proc.pid))
 
 
 def supervise(run_dir: Run | str | os.PathLike, time_budget: float,
@@ -89,9 +122,21 @@ def supervise(run_dir: Run | str | os.PathLike, time_budget: float,
                 "best_family": p.best_family})
 
     workers = run.settings["config"].get("n_workers") or None
-    execute(ctx, started_at=t0, deadline=t0 + time_budget,
+    execute(ctx, started_at=t0, deadline=t0 + time_budget, busy=_handed_over(run),
             n_workers=TrainConfig(target="_", n_workers=workers).workers(),
             start_method="fork", on_progress=on_progress)
+
+
+def _handed_over(run: Run) -> int | None:
+    """The busy-lock hold that ``_spawn`` passed to this process, if it is one (the file
+    descriptor named in the environment is open on this run's busy file)."""
+    fd = os.environ.pop(_BUSY_ENV, "")
+    try:
+        fd = int(fd)
+        mine, busy = os.fstat(fd), os.stat(run.busy_file)
+    except (ValueError, OSError):
+        return None
+    return fd if (mine.st_dev, mine.st_ino) == (busy.st_dev, busy.st_ino) else None
 
 
 def live_leaderboard(run: Run, storage_url: str | None = None) -> pd.DataFrame:

@@ -79,12 +79,14 @@ def _parser() -> argparse.ArgumentParser:
 
     w = sub.add_parser("worker", help="join a run's search (several processes or machines)")
     w.add_argument("run", help="run folder")
-    w.add_argument("--storage", metavar="URL", help="the run's database storage URL, if any")
+    w.add_argument("--storage", metavar="URL", help="the run's database storage URL with its "
+                   "password (the run folder keeps it masked); or set AUTOML_STORAGE_URL")
     s = sub.add_parser("supervise", help="run a prepared run's search, refit and save "
                                          "(what the app starts in the background)")
     s.add_argument("run", help="run folder")
     s.add_argument("--time-budget", type=float, required=True, metavar="SECONDS")
-    s.add_argument("--storage", metavar="URL")
+    s.add_argument("--storage", metavar="URL", help="as for worker; the app passes it in "
+                   "AUTOML_STORAGE_URL, which other users cannot read, unlike arguments")
     return ap
 
 
@@ -97,16 +99,26 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from automl.errors import AutoMLError
+    from automl.processes import raise_on_signals, restore_signals, signal_name
 
+    # SIGTERM/SIGHUP unwind a search as Ctrl-C does: workers ended, the run marked failed
+    handlers = raise_on_signals() if args.command in _SEARCHES else {}
     try:
         return {"train": _train, "predict": _predict, "explain": _explain, "runs": _runs,
                 "worker": _worker, "supervise": _supervise}[args.command](args)
     except AutoMLError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        tail = (": the search and its workers were ended; finished trials are kept in the "
+                "run folder (resume the run to go on)" if args.command in _SEARCHES else "")
+        print(f"interrupted by {signal_name(exc)}{tail}", file=sys.stderr)
+        return 128 + getattr(exc, "signum", 2)
+    finally:
+        restore_signals(handlers)
+
+
+_SEARCHES = ("train", "supervise", "worker")
 
 
 def _train(args) -> int:
@@ -224,10 +236,19 @@ def _run_folder(path: str):
 
 
 def _worker(args) -> int:
+    from automl.errors import ConfigError
     from automl.search.context import SearchContext
     from automl.search.worker import run_worker
 
-    run_worker(SearchContext.from_run(_run_folder(args.run), args.storage))
+    run = _run_folder(args.run)
+    ctx = SearchContext.from_run(run, args.storage)
+    if not run.control_file.exists():
+        raise ConfigError(
+            f"{run.path} has no control.json, which says when to stop: the run's supervisor "
+            "writes it when the search starts. Start the run first (`automl supervise` or "
+            "the app), then the worker, on a folder the supervisor writes to (or copied "
+            "after it started).")
+    run_worker(ctx)
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -108,6 +109,7 @@ def test_worker_command_joins_an_existing_run(tmp_path):
     df = X.iloc[:, :5].assign(outcome=y)
     ctx, _ = automl.start_run(df, TrainConfig(target="outcome", families=("linear",),
                                               max_trials=3), root=tmp_path / "runs")
+    ctx.run.set_stop_at(time.time() + 120)  # what the run's supervisor writes first
     r = _run("worker", ctx.run.path, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     done = [t for t in ctx.study().get_trials() if t.state.name == "COMPLETE"]

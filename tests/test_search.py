@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import optuna
 import pandas as pd
@@ -108,6 +110,7 @@ def _context(tmp_path, families, max_trials):
     config = TrainConfig(target="diagnosis", families=families,
                                     max_trials=max_trials, time_budget=60)
     ctx, _ = automl.start_run(_cancer(), config, root=tmp_path)
+    ctx.run.set_stop_at(time.time() + 60)  # as the supervisor does before starting workers
     return ctx
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -11,14 +12,18 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from automl.data.schema import Schema
-from automl.errors import TargetError
+from automl.errors import ConfigError, TargetError
 from automl.families import Family, FamilyContext, get_family
 from automl.metrics import Metric, get_metric
 from automl.preprocess import build_preprocessor
+from automl.processes import STORAGE_ENV
 from automl.runs import Run
 from automl.tasks import prepare_target
 
-__all__ = ["SearchContext", "driver_url", "make_pipeline", "open_storage"]
+__all__ = ["STORAGE_ENV", "SearchContext", "driver_url", "make_pipeline", "open_storage",
+           "storage_url_for"]
+
+MASKED = "***"  # what a saved URL shows in place of a password (automl.data.urls.mask_url)
 
 # Plain URLs name the drivers this project installs (the `db` extra).
 _DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg",
@@ -46,11 +51,12 @@ class SearchContext:
         """Rebuild the context from a run folder (what a separate worker process does)."""
         s = run.settings
         cfg = s["config"]
+        url = storage_url_for(run, storage_url)  # before the data: a clear error comes first
         prepared = prepare_target(run.read_data(), cfg["target"], s["task"], s["cv_folds"])
         return cls.build(run, prepared.X, prepared.y, Schema.from_dict(s["schema"]), s["task"],
                          get_metric(s["metric"], s["task"]), tuple(s["families"]),
                          s["cv_folds"], cfg["seed"], cfg["time_budget"], cfg["max_trials"],
-                         storage_url or cfg.get("storage"), cfg.get("holdout", 0.0))
+                         url, cfg.get("holdout", 0.0))
 
     @classmethod
     def build(cls, run, X, y, schema, task, metric, families, cv_folds, seed, time_budget,
@@ -70,8 +76,14 @@ class SearchContext:
         return open_storage(self.run, self.storage_url)
 
     def study(self, sampler=None, pruner=None) -> optuna.Study:
-        return optuna.load_study(study_name=self.run.study_name, storage=self.storage(),
-                                 sampler=sampler, pruner=pruner)
+        try:
+            return optuna.load_study(study_name=self.run.study_name, storage=self.storage(),
+                                     sampler=sampler, pruner=pruner)
+        except KeyError:
+            raise ConfigError(
+                f"The storage holds no study {self.run.study_name}: it is not the storage of "
+                f"run {self.run.id}. Pass the run's own storage URL (--storage or "
+                f"{STORAGE_ENV}).") from None
 
     def refit_context(self, n_jobs: int) -> FamilyContext:
         return replace(self.family_ctx, n_rows=len(self.X), n_jobs=n_jobs)
@@ -109,11 +121,33 @@ def driver_url(url: str) -> str:
     return f"{_DRIVERS.get(scheme, scheme)}{sep}{rest}"
 
 
+def storage_url_for(run: Run, url: str | None = None) -> str | None:
+    """The URL to reach the run's database storage; None for its journal file.
+
+    ``url`` if given; else, for a run saved with a database storage, $AUTOML_STORAGE_URL,
+    else the saved URL. The saved one has its password masked (the run folder never holds a
+    secret), so a run whose storage needs a password gets it from the caller: an argument
+    (``--storage``) or the environment, which is how a supervisor hands it to a child process.
+    """
+    if url:
+        return url
+    saved = (run.settings.get("config") or {}).get("storage")
+    if not saved:
+        return None
+    url = os.environ.get(STORAGE_ENV) or saved
+    if MASKED in url:
+        raise ConfigError(
+            f"Run {run.id} keeps its study in {saved}, whose password is not saved with the "
+            f"run: pass --storage URL or set {STORAGE_ENV} to the full URL.")
+    return url
+
+
 def open_storage(run: Run, url: str | None = None):
-    """The run's Optuna storage: a journal file in the run folder, or a database URL."""
+    """The run's Optuna storage: its database (see :func:`storage_url_for`), or the journal
+    file in the run folder."""
+    url = storage_url_for(run, url)
     if url:
         return optuna.storages.RDBStorage(driver_url(url))
-    from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend
+    from automl.search.journal import journal_storage
 
-    return JournalStorage(JournalFileBackend(str(run.journal_file)))
+    return journal_storage(run.journal_file)

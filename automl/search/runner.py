@@ -3,7 +3,9 @@
 The budget covers the whole run, refit included, so the supervisor keeps moving the search's
 stop time to leave room for refitting the current best model (estimated from its fold fit
 times). Workers stop between folds at that time; a fit still running at the hard deadline is
-interrupted with a signal; a worker that does not exit is killed.
+interrupted with a signal; a worker that does not exit is killed. If the supervisor itself is
+interrupted (Ctrl-C, SIGTERM), it ends its workers the same way before it goes; if it is
+killed, they end with it (see :mod:`automl.processes`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 
 import optuna
 
+from automl.processes import start_time
 from automl.search.context import SearchContext
 from automl.search.finalize import likely_members, refit_estimate
 from automl.search.worker import run_worker
@@ -26,6 +29,7 @@ __all__ = ["Progress", "run_search"]
 
 _POLL_S = 0.2
 _SAVE_S = 1.0  # choosing an ensemble and writing the model file
+_GRACE_S = 2.0  # from SIGUSR1 to SIGKILL for a worker that does not stop
 
 
 @dataclass
@@ -52,19 +56,37 @@ def run_search(
     saved), the trial cap or a stop request; return every trial. ``while_waiting`` runs in a
     thread of this process meanwhile (e.g. imports the final steps need)."""
     study = ctx.study()
-    maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
-    folds = len(ctx.folds)
     slack = 0.5 + 0.02 * ctx.family_ctx.time_budget  # how long a last fold may overrun
     if ctx.storage_url and start_method == "fork":
         start_method = "forkserver"  # a forked child must not inherit database connections
     mpc = mp.get_context(start_method)
-    procs = [mpc.Process(target=run_worker, args=(ctx, i), daemon=True)
+    if start_method == "forkserver":  # import once in the server, not in every worker
+        mpc.set_forkserver_preload(["automl.search.worker"])
+    owner = (os.getpid(), start_time(os.getpid()))
+    procs = [mpc.Process(target=run_worker, args=(ctx, i, True, owner), daemon=True)
              for i in range(n_workers)]
-    ctx.run.set_stop_at(deadline - _SAVE_S)
-    for p in procs:
-        p.start()
-    if while_waiting is not None:  # after the fork: a thread must not exist during it
-        threading.Thread(target=while_waiting, daemon=True).start()
+    ctx.run.set_stop_at(deadline - _SAVE_S)  # before any worker: no control file means stop
+    try:
+        for p in procs:
+            p.start()
+        ctx.run.update_status(workers=[[p.pid, start_time(p.pid)] for p in procs])
+        if while_waiting is not None:  # after the fork: a thread must not exist during it
+            threading.Thread(target=while_waiting, daemon=True).start()
+        _supervise(ctx, study, procs, deadline, slack, on_progress)
+    except BaseException:
+        ctx.run.set_stop_at(time.time())  # workers that joined by hand stop too
+        raise
+    finally:
+        _end(procs)
+        _close_orphans(study)
+    return study.get_trials(deepcopy=False)
+
+
+def _supervise(ctx: SearchContext, study: optuna.Study, procs, deadline: float, slack: float,
+               on_progress: Callable[[Progress], None] | None) -> None:
+    """Move the stop time, report progress, and end workers that overrun, until all end."""
+    maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
+    folds = len(ctx.folds)
     started = time.time()
     signalled = killed = 0.0
     while any(p.is_alive() for p in procs):
@@ -90,15 +112,27 @@ def run_search(
             for p in procs:
                 if p.is_alive():
                     os.kill(p.pid, signal.SIGUSR1)
-        if signalled and now >= signalled + 2.0 and not killed:
+        if signalled and now >= signalled + _GRACE_S and not killed:
             killed = now
             for p in procs:
                 if p.is_alive():
                     p.kill()
-    for p in procs:
+
+
+def _end(procs) -> None:
+    """End the workers still running: SIGUSR1 (stop in the fit), then SIGKILL after a
+    grace period; wait for every started one."""
+    started = [p for p in procs if p.pid is not None]
+    for p in started:
+        if p.is_alive():
+            os.kill(p.pid, signal.SIGUSR1)
+    end = time.time() + _GRACE_S
+    for p in started:
+        p.join(max(0.0, end - time.time()))
+    for p in started:
+        if p.is_alive():
+            p.kill()
         p.join()
-    _close_orphans(study)
-    return study.get_trials(deepcopy=False)
 
 
 def _close_orphans(study: optuna.Study) -> None:

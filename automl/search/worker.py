@@ -1,7 +1,9 @@
 """A worker process: runs trials of one study, one single-threaded fit at a time.
 
 On a small machine one single-threaded trial per core beats multi-threaded fits several
-times over, so each worker pins every thread pool to one thread.
+times over, so each worker pins every thread pool to one thread. A worker started by a
+supervisor (``owner``) ends with it (see :mod:`automl.processes`); every worker holds the
+run's busy lock while it lives, so a resume can tell that it still runs.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import warnings
 
 import optuna
 
+from automl.processes import as_worker_signals, die_with_parent
 from automl.runs import Run
 from automl.search.context import SearchContext
 from automl.search.objective import Objective
@@ -40,9 +43,24 @@ def make_pruner() -> optuna.pruners.BasePruner:
     return optuna.pruners.MedianPruner(n_startup_trials=8, n_warmup_steps=1)
 
 
-def run_worker(ctx: SearchContext | Run | str, index: int = 0, install_signal: bool = True
-               ) -> None:
-    """Run trials until the run's stop time, its trial cap, or a stop request."""
+def run_worker(ctx: SearchContext | Run | str, index: int = 0, install_signal: bool = True,
+               owner: tuple[int, int | None] | None = None) -> None:
+    """Run trials until the run's stop time, its trial cap, or a stop request. ``owner``:
+    the pid and start time of the supervisor that started this worker process."""
+    if owner is not None:
+        as_worker_signals()
+        if not die_with_parent(*owner):
+            return  # the supervisor ended before this worker started: nothing to do
+    if isinstance(ctx, str):
+        ctx = Run(ctx)
+    busy = (ctx.run if isinstance(ctx, SearchContext) else ctx).hold_busy()
+    try:
+        _search(ctx, index, install_signal, owner)
+    finally:
+        os.close(busy)
+
+
+def _search(ctx: SearchContext | Run, index: int, install_signal: bool, owner) -> None:
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = "1"
     from threadpoolctl import threadpool_limits
@@ -51,8 +69,8 @@ def run_worker(ctx: SearchContext | Run | str, index: int = 0, install_signal: b
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     logging.getLogger("optuna").setLevel(logging.ERROR)
     if not isinstance(ctx, SearchContext):
-        ctx = SearchContext.from_run(Run(ctx) if isinstance(ctx, str) else ctx)
-    stop = StopSignal(ctx.run)
+        ctx = SearchContext.from_run(ctx)
+    stop = StopSignal(ctx.run, owner=owner)
     if install_signal:
         stop.install_handler()
     seed = ctx.family_ctx.seed * 1000 + index
