@@ -1,29 +1,60 @@
-"""Real database servers for tests: skip with a reason when absent, unless CI requires them."""
+"""Real database servers for tests: skip with a reason when absent, unless CI requires them.
+
+``POSTGRES_URL`` and ``MYSQL_URL`` are administrator accounts (to create and drop test
+tables); ``read_only(url)`` is the same server as the account ``automl_ro``, which may only
+read the test database. ``.ci/run`` creates it from ``.ci/automl_ro.*.sql``; ``read_only``
+runs the same files when the account is missing, so local runs work too.
+"""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
 POSTGRES_URL = os.environ.get("AUTOML_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 MYSQL_URL = os.environ.get("AUTOML_TEST_MYSQL", "mysql://root@127.0.0.1:3306/test")
+RO_USER = "automl_ro"
+_SETUP = Path(__file__).resolve().parent.parent / ".ci"
 
 
 def require_server(url: str) -> str:
     """Return ``url`` if its server answers; otherwise skip (or fail in CI)."""
-    from sqlalchemy import create_engine, text
-
-    from automl.search.context import driver_url
-
     try:
-        engine = create_engine(driver_url(url), connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
+        _run(url, ["select 1"])
     except Exception as exc:  # any failure to connect means: no server here
         if os.environ.get("AUTOML_REQUIRE_SERVERS") == "1":
             pytest.fail(f"database server required in CI but not reachable: {url}: {exc}")
         pytest.skip(f"no database server at {url} ({type(exc).__name__}); "
                     "set AUTOML_REQUIRE_SERVERS=1 to make this a failure")
     return url
+
+
+def read_only(admin_url: str) -> str:
+    """The URL of ``automl_ro`` on ``admin_url``'s server, created there if missing."""
+    require_server(admin_url)
+    scheme, rest = admin_url.split("://", 1)
+    url = f"{scheme}://{RO_USER}@{rest.split('@', 1)[1]}"
+    try:
+        _run(url, ["select 1"])
+    except Exception:
+        kind = "postgres" if scheme.startswith("postgres") else "mysql"
+        text = (_SETUP / f"automl_ro.{kind}.sql").read_text()
+        lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("--")]
+        _run(admin_url, [s for s in "\n".join(lines).split(";\n") if s.strip()])
+    return url
+
+
+def _run(url: str, statements: list[str]) -> None:
+    from sqlalchemy import create_engine
+
+    from automl.data.urls import driver_url
+
+    engine = create_engine(driver_url(url), connect_args={"connect_timeout": 3})
+    try:
+        with engine.begin() as conn:
+            for sql in statements:
+                conn.exec_driver_sql(sql.rstrip(";"))
+    finally:
+        engine.dispose()

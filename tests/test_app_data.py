@@ -20,7 +20,7 @@ from automl.plots_data import column_chart
 from automl.runs import open_run
 from pages._data_sources import LISTING_KEY
 from pages._ui import SessionData
-from tests.servers import MYSQL_URL, POSTGRES_URL, require_server
+from tests.servers import MYSQL_URL, POSTGRES_URL, read_only, require_server
 from tests.test_app import app, session, shown
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,7 +140,7 @@ def server_table(request):
     url = POSTGRES_URL if request.param == "postgresql" else MYSQL_URL
     gen = _server_table(url)
     name, exists = next(gen)
-    yield url, name, exists
+    yield read_only(url), name, exists  # the app refuses administrator accounts
     next(gen, None)
 
 

@@ -12,7 +12,7 @@ import sqlite3
 import pytest
 
 from tests.browser import TIMEOUT_MS, AppServer, select_option, wait_idle, wait_title
-from tests.servers import MYSQL_URL, POSTGRES_URL
+from tests.servers import MYSQL_URL, POSTGRES_URL, read_only
 from tests.test_app_data import _server_table, cancer
 from tests.test_browser import VIEWPORT, chromium  # noqa: F401 - the fixture
 
@@ -83,10 +83,10 @@ def test_load_from_sqlite_postgresql_and_mariadb(chromium, server, tmp_path,  # 
         page.locator('[data-testid="stSidebar"]').get_by_text("cancer.db").wait_for()
         _rows_shown(page, "300")
 
-        _load_from_server(page, POSTGRES_URL, pg_table)
+        _load_from_server(page, read_only(POSTGRES_URL), pg_table)  # the app refuses admins
         _rows_shown(page, "569")
         page.get_by_role("tab", name="Databases").click()
-        _load_from_server(page, MYSQL_URL, mysql_table)
+        _load_from_server(page, read_only(MYSQL_URL), mysql_table)
         _rows_shown(page, "569")
         assert "mysql://" in page.locator('[data-testid="stSidebar"]').inner_text()
     except Exception:

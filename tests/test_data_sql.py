@@ -21,16 +21,20 @@ from sklearn.datasets import load_diabetes
 
 from automl.data import LoadLimits, list_tables, load_table, preview
 from automl.data import sqlite as sqlite_reader
-from automl.data.sql import check_select, mask_url
+from automl.data.sql import _server, check_select, mask_url
 from automl.errors import (
     ConfigError,
     DataError,
     DataLimitError,
     UnsupportedFormatError,
 )
-from tests.servers import MYSQL_URL, POSTGRES_URL, require_server
+from tests.servers import MYSQL_URL, POSTGRES_URL, RO_USER, read_only, require_server
 
-SLEEP = {"postgresql": "select pg_sleep(600)", "mysql": "select sleep(600)"}
+MiB = 1024 * 1024
+SLOW = {  # minutes of work (sleep functions are refused); MariaDB's sequence engine
+    "postgresql": "select count(*) from generate_series(1, 100000) a, generate_series(1, 100000) b",
+    "mysql": "select count(*) from seq_1_to_100000 a, seq_1_to_100000 b",
+}
 
 
 @pytest.fixture(scope="module")
@@ -49,16 +53,16 @@ def _plain(url: str) -> str:
 
 @pytest.fixture(params=["postgresql", "mysql"])
 def db(request, frame):
-    """(url with a password for PostgreSQL, unique table name, the frame written to it)."""
+    """(read-only URL, with a password for PostgreSQL; unique table name; the frame)."""
     from sqlalchemy import create_engine
 
-    url = require_server(POSTGRES_URL if request.param == "postgresql" else MYSQL_URL)
+    admin = require_server(POSTGRES_URL if request.param == "postgresql" else MYSQL_URL)
     name = f"automl_test_{uuid.uuid4().hex[:10]}"
-    engine = create_engine(_plain(url))
+    engine = create_engine(_plain(admin))
     frame.to_sql(name, engine, index=False)
-    if request.param == "postgresql" and "@" in url and ":" not in url.split("://")[1].split(
-            "@")[0]:
-        url = url.replace("://postgres@", "://postgres:secret@")  # trust auth ignores it
+    url = read_only(admin)  # what the tests read with: an account that may only read
+    if request.param == "postgresql":
+        url = url.replace(f"://{RO_USER}@", f"://{RO_USER}:secret@")  # trust auth ignores it
     try:
         yield request.param, url, name
     finally:
@@ -125,21 +129,51 @@ def test_postgres_read_only_transaction_is_the_real_guard(db, frame):
     kind, url, name = db
     if kind != "postgresql":
         pytest.skip("data-modifying CTEs are PostgreSQL syntax")
-    with pytest.raises(DataError, match="read-only|data-modifying"):
+    with pytest.raises(DataError, match="DELETE, which is not a reading statement"):
         load_table(url, query=f"with d as (delete from {name} returning *) select * from d")
-    with pytest.raises(DataError, match="read-only|data-modifying"):
+    with pytest.raises(DataError, match="locks rows"):
         load_table(url, query=f"select * from {name} for update")
+    admin = POSTGRES_URL  # a superuser: only the transaction stops a write past the check
+    with (_server(admin, 5, True, LoadLimits(privileged="allow")) as (conn, _),
+          pytest.raises(Exception, match="read-only transaction")):
+        conn.exec_driver_sql(f"delete from {name}")
     assert _count(url, name) == len(frame)
 
 
-def test_server_sleep_is_stopped_by_the_statement_timeout(db):
+def test_server_slow_query_is_stopped_by_the_statement_timeout(db):
     kind, url, _ = db
     started = time.monotonic()
     with pytest.raises(DataLimitError, match="longer than the limit of 1 s"):
-        load_table(url, query=SLEEP[kind], limits=LoadLimits(query_timeout=1))
+        load_table(url, query=SLOW[kind], limits=LoadLimits(query_timeout=1))
     with pytest.raises(DataLimitError):
-        preview(url, query=SLEEP[kind], timeout=1)
+        preview(url, query=SLOW[kind], timeout=1)
     assert time.monotonic() - started < 15
+
+
+WIDE = {  # 200 rows of 100,000 characters: 19 MiB from a one-line query
+    "postgresql": "select i, repeat('x', 100000) as s from generate_series(1, 200) i",
+    "mysql": "select seq as i, repeat('x', 100000) as s from seq_1_to_200",
+    "sqlite": ("with recursive r(i) as (select 1 union all select i + 1 from r limit 200) "
+               "select i, replace(hex(zeroblob(50000)), '0', 'x') as s from r"),
+}
+
+
+def test_server_byte_cap_stops_wide_values(db):
+    kind, url, name = db
+    with pytest.raises(DataLimitError, match=r"more than 1.0 MiB \(LoadLimits.max_bytes\)"):
+        load_table(url, query=WIDE[kind], limits=LoadLimits(max_bytes=MiB))
+    with pytest.raises(DataLimitError, match="LoadLimits.max_bytes"):  # a table, too
+        load_table(url, table=name, limits=LoadLimits(max_bytes=10_000))
+    assert len(load_table(url, query=WIDE[kind], limits=LoadLimits(max_bytes=50 * MiB)).frame) \
+        == 200
+
+
+def test_sqlite_byte_cap_stops_wide_values(sqlite_file):
+    with pytest.raises(DataLimitError, match=r"more than 1.0 MiB \(LoadLimits.max_bytes\)"):
+        load_table(sqlite_file, query=WIDE["sqlite"], limits=LoadLimits(max_bytes=MiB))
+    with pytest.raises(DataLimitError, match="LoadLimits.max_bytes"):
+        preview(sqlite_file, query=WIDE["sqlite"], n=20, limits=LoadLimits(max_bytes=MiB))
+    assert len(load_table(sqlite_file, query=WIDE["sqlite"]).frame) == 200
 
 
 def test_server_row_cap_stops_an_unbounded_select(db):
@@ -158,7 +192,7 @@ def test_server_passwords_never_appear_in_messages(db):
     if kind == "postgresql":
         bad = url.split("://")[0] + "://nosuchuser:hunter2@" + url.split("@", 1)[1]
     else:
-        bad = url.replace("://root@", "://root:hunter2@")
+        bad = url.replace(f"://{RO_USER}@", f"://{RO_USER}:hunter2@")
     with pytest.raises(DataError, match="Could not connect") as err:
         load_table(bad, table=name)
     assert "hunter2" not in "".join(traceback.format_exception(err.value))
@@ -188,8 +222,8 @@ def test_other_dialects_are_refused():
 
 
 def test_check_select_ignores_strings_and_comments():
-    assert check_select("select ';' as a -- drop table x\n;") == "select ';' as a -- drop table x"
-    assert check_select("with a as (select 1) select * from a").startswith("with")
+    assert check_select("select ';' as a -- drop table x\n;") == "SELECT ';' AS a"
+    assert check_select("with a as (select 1) select * from a").startswith("WITH")
     assert check_select("select $$;drop$$, 'it''s; fine', \"a;b\" from t")
     for bad in ("select 1; select 2", "drop table x", "", "-- only a comment",
                 "select * from t into outfile '/tmp/x'", "select load_file('/etc/passwd')",
@@ -341,6 +375,8 @@ def test_cli_with_a_postgres_url_keeps_the_password_off_disk(tmp_path, frame):
                  "linear", "--workers", "1", "--cv-folds", "3", "--quiet", "--out", "m.skops",
                  cwd=tmp_path)
         assert r.returncode == 0, r.stderr
+        assert "warning: The database account" in r.stderr  # a superuser: the CLI warns
+        assert "can read or write the server's files" in r.stderr
         r = _cli("predict", "m.skops", secret_url, "--table", name, "--out", "p.csv",
                  cwd=tmp_path)
         assert r.returncode == 0, r.stderr

@@ -1,90 +1,45 @@
 """Read tables from databases: server URLs (PostgreSQL, MySQL/MariaDB) and SQLite files.
 
-Reading is the only thing allowed (DESIGN rule 8). For servers: one SELECT/WITH statement,
-checked for a clear message, then run in a READ ONLY transaction with a statement timeout and
-a row cap (at most ``LoadLimits.max_rows + 1`` rows are fetched). The check is a real guard
-too: MySQL/MariaDB commit DDL such as ``DROP TABLE`` implicitly, even inside a read-only
-transaction, and PostgreSQL runs ``select 1; commit; drop ...`` as three statements. Use a
-database account that may only read; this module cannot stop a superuser's ``pg_read_file``.
-Passwords are masked in every name and message (``mask_url``). SQLite files are read by
-``automl.data.sqlite`` from a read-only copy.
+Reading is the only thing allowed (DESIGN rule 8). For servers: the URL is checked before
+connecting (``urls.server_url``: known drivers, harmless options, allowed hosts); the account
+is checked right after (``sql_roles``: one that can read the server's files is refused or
+warned about, ``LoadLimits.privileged``); one SELECT is checked by a SQL parser
+(``sql_check``) and runs, as the parser read it, in a READ ONLY transaction with a statement
+timeout, a row cap (at most ``LoadLimits.max_rows + 1`` rows are fetched) and a byte cap
+(``LoadLimits.max_bytes``, counted while fetching). The check is a real guard too:
+MySQL/MariaDB commit DDL such as ``DROP TABLE`` implicitly, even inside a read-only
+transaction. Credentials are masked in every name and message (``mask_url``, ``scrub``).
+SQLite files are read by ``automl.data.sqlite`` from a read-only copy.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
-import re
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import unquote
 
 import pandas as pd
 
-from automl.data.loaders import Loaded, LoadLimits, Source, _check_shape, register_loader
+from automl.data.loaders import (
+    Loaded,
+    LoadLimits,
+    Source,
+    _check_shape,
+    register_loader,
+    size_text,
+)
+from automl.data.sql_check import check_select
+from automl.data.sql_roles import check_account
+from automl.data.urls import mask_url, scrub, server_url
 from automl.errors import ConfigError, DataError, DataLimitError
 
-__all__ = ["check_select", "list_tables", "mask_url", "preview"]
+__all__ = ["check_select", "list_tables", "mask_url", "preview", "scrub"]
 
-DIALECTS = ("postgresql", "mysql", "mariadb", "sqlite")
-_DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg",
-            "mysql": "mysql+pymysql", "mariadb": "mysql+pymysql"}
-_TOKENS = re.compile(r"""
-    (?P<comment>--[^\n]*|\#[^\n]*|/\*.*?(?:\*/|\Z))
-  | (?P<string>'(?:[^']|'')*'?|"(?:[^"]|"")*"?|`(?:[^`]|``)*`?|(?P<tag>\$\w*\$).*?(?:(?P=tag)|\Z))
-  | (?P<semi>;)
-  | (?P<word>[A-Za-z_][\w$]*)
-  | (?P<other>\S)
-""", re.S | re.X)
-_FILE_FUNCTIONS = {"load_file", "pg_read_file", "pg_read_binary_file", "pg_ls_dir",
-                   "pg_stat_file", "lo_import", "lo_export", "dblink", "dblink_exec"}
-
-
-def mask_url(url: str) -> str:
-    """``scheme://user:secret@host/db`` -> ``scheme://user:***@host/db``."""
-    return re.sub(r"(://[^/:@]*):[^@]*@", r"\1:***@", url)
-
-
-def scrub(message: str, url: str | None) -> str:
-    """``message`` with the URL's password (as written and URL-decoded) replaced by ***."""
-    m = re.search(r"://[^/:@]*:([^@]*)@", url or "")
-    for secret in {m[1], unquote(m[1])} if m and m[1] else ():
-        message = message.replace(secret, "***")
-    return message
-
-
-def check_select(query: str) -> str:
-    """Return ``query`` without a trailing ``;`` if it is one SELECT/WITH statement.
-
-    Comments, string literals and quoted names are skipped, so a ``;`` or a keyword inside
-    them does not count. The read-only transaction is the guard; this gives a clear message.
-    """
-    words, end = [], None
-    for m in _TOKENS.finditer(query):
-        kind = m.lastgroup if m.lastgroup != "tag" else "string"
-        if kind == "comment":
-            continue
-        if end is not None:
-            raise DataError("The query holds more than one statement (text after ';'). Send "
-                            "a single SELECT statement.")
-        if kind == "semi":
-            end = m.start()
-        elif kind == "word":
-            words.append(m[0].lower())
-    first = next((w for w in words), "")
-    if first not in ("select", "with", "values", "table"):
-        shown = first.upper() or "an empty query"
-        raise DataError(f"Only reading queries are allowed (SELECT or WITH ...), not {shown}. "
-                        "The database is opened read-only.")
-    if "into" in words:
-        raise DataError("SELECT ... INTO writes a table or a file; drop the INTO clause to "
-                        "read the rows.")
-    if bad := _FILE_FUNCTIONS.intersection(words):
-        raise DataError(f"The query calls {', '.join(sorted(bad))}, which read or write files "
-                        "on the database server; that is not allowed here.")
-    return query[:end].strip() if end is not None else query.strip()
-
+_SIZED = (str, bytes, bytearray, memoryview)
+_PG_OPTIONS = "-c default_transaction_read_only=on -c standard_conforming_strings=on"
 
 def list_tables(source: Any, *, timeout: float = 10.0, allow_local_files: bool = True,
                 limits: LoadLimits | None = None) -> pd.DataFrame:
@@ -93,8 +48,8 @@ def list_tables(source: Any, *, timeout: float = 10.0, allow_local_files: bool =
     ``source`` is a database URL, an SQLite file path, its bytes or an uploaded file object.
     """
     if _is_server(source):
-        with _server(source, timeout, allow_local_files) as (conn, url):
-            return _server_tables(conn, url)
+        with _server(source, timeout, allow_local_files, limits or LoadLimits()) as (conn, _):
+            return _server_tables(conn)
     from automl.data import sqlite
 
     name, data = sqlite.read_source(source, allow_local_files, limits or LoadLimits())
@@ -107,12 +62,12 @@ def preview(source: Any, *, table: str | None = None, query: str | None = None, 
     """The first ``n`` rows of a table or a query, raw (before the loader's checks)."""
     limits = limits or LoadLimits()
     if _is_server(source):
-        with _server(source, timeout, allow_local_files) as (conn, url):
-            return _server_rows(conn, url, table, query, n, cap=False)
+        with _server(source, timeout, allow_local_files, limits) as (conn, _):
+            return _server_rows(conn, source, table, query, n, cap=False, limits=limits)
     from automl.data import sqlite
 
     name, data = sqlite.read_source(source, allow_local_files, limits)
-    return sqlite.read(data, name, table, query, n, timeout, cap=False)
+    return sqlite.read(data, name, table, query, n, timeout, cap=False, limits=limits)
 
 
 # --- shared by both readers ---------------------------------------------------------------
@@ -130,21 +85,39 @@ def shown(table: str | None, query: str | None) -> str:
 
 
 def fetch(cursor: Any, columns: list[str], name: str, limit: int, cap: bool,
-          max_columns: int) -> pd.DataFrame:
-    """At most ``limit`` rows (``limit + 1`` with ``cap``, raising when that many arrive);
-    ``cursor`` has ``fetchmany`` (a DBAPI cursor or an SQLAlchemy result)."""
-    _check_shape(name, 0, len(columns), LoadLimits(max_columns=max_columns))
+          limits: LoadLimits) -> pd.DataFrame:
+    """At most ``limit`` rows (``limit + 1`` with ``cap``, raising when that many arrive) and
+    ``limits.max_bytes`` (text and bytes by length, other values as 8 bytes; raising beyond);
+    ``cursor`` has ``fetchmany`` (a DBAPI cursor or an SQLAlchemy result). Chunks shrink as
+    rows grow, so one fetch holds a small share of the byte limit."""
+    _check_shape(name, 0, len(columns), limits)
     rows: list[tuple] = []
     want = limit + 1 if cap else limit
+    size, chunk_rows = 0, 1000
     while len(rows) < want:
-        chunk = cursor.fetchmany(min(50_000, want - len(rows)))
+        chunk = cursor.fetchmany(min(chunk_rows, want - len(rows)))
         if not chunk:
             break
-        rows.extend(tuple(r) for r in chunk)
+        chunk = [tuple(r) for r in chunk]
+        size += _size(chunk)
+        if size > limits.max_bytes:
+            raise DataLimitError(
+                f"{name} returns more than {size_text(limits.max_bytes)} (LoadLimits.max_bytes) "
+                f"in its first {len(rows) + len(chunk):,} rows. Select fewer or narrower "
+                "columns, or fewer rows (WHERE, LIMIT), or raise the limit with "
+                "load_table(..., limits=LoadLimits(max_bytes=...)).")
+        rows.extend(chunk)
+        per_row = max(1, size // len(rows))
+        chunk_rows = max(1, min(50_000, (limits.max_bytes // 16) // per_row))
     if cap and len(rows) > limit:
         _check_shape(name, limit + 1, len(columns), LoadLimits(max_rows=limit,
-                                                               max_columns=max_columns))
+                                                               max_columns=limits.max_columns))
     return to_frame(rows, columns)
+
+
+def _size(chunk: list[tuple]) -> int:
+    """Bytes a chunk of rows holds, roughly: text and bytes by length, the rest as 8."""
+    return sum(len(v) if isinstance(v, _SIZED) else 8 for row in chunk for v in row)
 
 
 def to_frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
@@ -173,33 +146,25 @@ def _is_server(source: Any) -> bool:
         "sqlite")
 
 
-def _dialect(url: str) -> str:
-    scheme = url.split("://", 1)[0].lower()
-    base = {"postgres": "postgresql"}.get(scheme.split("+")[0], scheme.split("+")[0])
-    if base not in DIALECTS:
-        raise DataError(f"Databases of type '{scheme}' are not supported; use a postgresql://, "
-                        "mysql://, mariadb:// or sqlite:/// URL.")
-    return base
-
-
 @contextmanager
-def _server(url: str, timeout: float, allow_local_files: bool) -> Iterator[tuple[Any, str]]:
+def _server(url: str, timeout: float, allow_local_files: bool,
+            limits: LoadLimits) -> Iterator[tuple[Any, list[str]]]:
     """A connection inside a READ ONLY transaction with a statement timeout, always rolled
-    back and closed; driver errors come out as DataError without the password."""
+    back and closed, and the warnings about its account; driver errors come out as DataError
+    without the password. Nothing connects before ``server_url`` accepted the URL."""
     import sqlalchemy as sa
     from sqlalchemy.pool import NullPool
 
-    dialect = _dialect(url)
-    scheme, _, rest = url.partition("://")
-    shown_url = mask_url(url)
-    try:
-        u = sa.make_url(f"{_DRIVERS.get(scheme.lower(), scheme)}://{rest}")
-    except Exception:
-        raise DataError(f"{shown_url} is not a database URL like "
-                        "postgresql://user:password@host:5432/dbname.") from None
-    args = {"connect_timeout": max(2, int(timeout))}
-    if dialect in ("mysql", "mariadb"):
+    u = server_url(url)
+    args: dict[str, Any] = {"connect_timeout": int(u.query.get("connect_timeout") or
+                                                   max(2, int(timeout)))}
+    if u.get_backend_name() == "postgresql":
+        args["options"] = _PG_OPTIONS  # also keeps PGOPTIONS from the environment out
+        if not allow_local_files:  # a URL typed into the app never uses this machine's
+            args["passfile"] = os.path.join(os.devnull, "none")  # ~/.pgpass (cannot exist)
+    else:
         args["read_timeout"] = int(timeout) + 10  # a backstop if the server ignores its limit
+        args["local_infile"] = False
     conn = None
     try:
         engine = sa.create_engine(u, poolclass=NullPool, connect_args=args)
@@ -208,7 +173,8 @@ def _server(url: str, timeout: float, allow_local_files: bool) -> Iterator[tuple
         raise _explain(exc, url, timeout, connecting=True) from None
     try:
         _read_only(conn, timeout)
-        yield conn, url
+        notes = check_account(conn, limits.privileged, mask_url(url))
+        yield conn, notes
     except (DataError, ConfigError):
         raise
     except Exception as exc:
@@ -232,6 +198,7 @@ def _read_only(conn: Any, timeout: float) -> None:
         conn.exec_driver_sql("SET TRANSACTION READ ONLY")
         conn.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")
         conn.exec_driver_sql(f"SET LOCAL lock_timeout = {ms}")
+        conn.exec_driver_sql("SET LOCAL standard_conforming_strings = on")  # as sqlglot writes
     elif conn.dialect.name == "mysql":
         if getattr(conn.dialect, "is_mariadb", False):
             conn.exec_driver_sql(f"SET SESSION max_statement_time = {ms / 1000:.3f}")
@@ -268,7 +235,7 @@ def _split(name: str) -> tuple[str | None, str]:
     return (schema, table) if dot else (None, name)
 
 
-def _server_tables(conn: Any, url: str) -> pd.DataFrame:
+def _server_tables(conn: Any) -> pd.DataFrame:
     import sqlalchemy as sa
 
     insp = sa.inspect(conn)
@@ -287,7 +254,7 @@ def _server_tables(conn: Any, url: str) -> pd.DataFrame:
 
 
 def _server_rows(conn: Any, url: str, table: str | None, query: str | None, limit: int,
-                 cap: bool, max_columns: int = LoadLimits.max_columns) -> pd.DataFrame:
+                 cap: bool, limits: LoadLimits) -> pd.DataFrame:
     import sqlalchemy as sa
 
     one_of(table, query)
@@ -300,13 +267,13 @@ def _server_rows(conn: Any, url: str, table: str | None, query: str | None, limi
             raise DataError(f"{mask_url(url)} has no table {table!r}; tables: {known}.")
         stmt = sa.select(sa.text("*")).select_from(sa.table(bare, schema=schema)).limit(
             limit + 1 if cap else limit)
-        result = conn.execute(stmt)
+        result = conn.execution_options(stream_results=True).execute(stmt)
     elif query:
         result = conn.execution_options(stream_results=True, no_parameters=True).exec_driver_sql(
-            check_select(query))
+            check_select(query, conn.dialect.name))
     else:
         raise ConfigError(f"Name a table or write a query to read from {mask_url(url)}.")
-    return fetch(result, list(result.keys()), name, limit, cap, max_columns)
+    return fetch(result, list(result.keys()), name, limit, cap, limits)
 
 
 def _load_server(src: Source, limits: LoadLimits) -> Loaded:
@@ -316,22 +283,22 @@ def _load_server(src: Source, limits: LoadLimits) -> Loaded:
 
         name, data = sqlite.read_source(url, limits.allow_local_files, limits)
         return Loaded(sqlite.read(data, name, src.table, src.query, limits.max_rows,
-                                  limits.query_timeout, cap=True,
-                                  max_columns=limits.max_columns))
+                                  limits.query_timeout, cap=True, limits=limits))
     one_of(src.table, src.query)
     if not (src.table or src.query):  # say so before connecting
         raise ConfigError(f"Name a table (table=..., --table) or write a query (query=..., "
                           f"--query) to read from {mask_url(url)}.")
-    with _server(url, limits.query_timeout, limits.allow_local_files) as (conn, url):
-        return Loaded(_server_rows(conn, url, src.table, src.query, limits.max_rows, cap=True,
-                                   max_columns=limits.max_columns))
+    with _server(url, limits.query_timeout, limits.allow_local_files, limits) as (conn, notes):
+        frame = _server_rows(conn, url, src.table, src.query, limits.max_rows, cap=True,
+                             limits=limits)
+        return Loaded(frame, warnings=notes)
 
 
 def _load_sqlite_file(src: Source, limits: LoadLimits) -> Loaded:
     from automl.data import sqlite
 
     return Loaded(sqlite.read(src.data, src.name, src.table, src.query, limits.max_rows,
-                              limits.query_timeout, cap=True, max_columns=limits.max_columns))
+                              limits.query_timeout, cap=True, limits=limits))
 
 
 _load_server.accepts_sql = True  # type: ignore[attr-defined]

@@ -80,8 +80,9 @@ def list_tables(data: bytes, name: str, timeout: float = 10.0) -> pd.DataFrame:
 
 
 def read(data: bytes, name: str, table: str | None, query: str | None, limit: int,
-         timeout: float, cap: bool, max_columns: int = LoadLimits.max_columns) -> pd.DataFrame:
-    """Rows of a table or a SELECT; with ``cap``, more than ``limit`` rows raise."""
+         timeout: float, cap: bool, limits: LoadLimits | None = None) -> pd.DataFrame:
+    """Rows of a table or a SELECT; with ``cap``, more than ``limit`` rows raise; more than
+    ``limits.max_bytes`` raise either way."""
     one_of(table, query)
     with _open(data, name, timeout) as conn:
         tables = _tables(conn)
@@ -96,11 +97,12 @@ def read(data: bytes, name: str, table: str | None, query: str | None, limit: in
                                 f"{', '.join(tables[:20]) or 'none'}.")
             sql = f"SELECT * FROM {_quote(table)} LIMIT {limit + 1 if cap else limit}"
         else:
-            sql = check_select(query or "")
+            sql = check_select(query or "", "sqlite")
         try:
             cursor = _run(conn, sql, timeout)
             columns = [d[0] for d in cursor.description or ()]
-            return fetch(cursor, columns, name + shown(table, query), limit, cap, max_columns)
+            return fetch(cursor, columns, name + shown(table, query), limit, cap,
+                         limits or LoadLimits())
         except sqlite3.Error as exc:
             raise _explain(exc, name, timeout) from None
 
