@@ -1,5 +1,6 @@
 """The whole app in a real browser: upload, train with a live leaderboard, move between pages
-during the run, download the model file and use it; sessions do not see each other's runs.
+during the run, download the model file and use it; sessions do not see each other's runs,
+and one given a run's link may view and download it but not stop or delete it.
 
 Starts ``streamlit run app.py`` with its own runs folder and drives the system's headless
 Chromium with Playwright. Skips when no browser can be launched, unless
@@ -29,6 +30,7 @@ from tests.browser import (
     remove_from_multiselect,
     select_option,
     set_slider,
+    wait_idle,
     wait_title,
 )
 
@@ -223,6 +225,7 @@ def test_upload_train_watch_download_and_sessions_apart(chromium, server, shots,
     page.wait_for_function("([el, v]) => el.value === v",
                            arg=[page.get_by_role("combobox", name="Run").element_handle(),
                                 run_id])
+    page.get_by_role("button", name="Delete").wait_for()  # the session that started it
     page.screenshot(path=shots / "runs.png")
 
     # --- A second browser session sees none of it, unless given the run's link ---------------
@@ -248,5 +251,12 @@ def test_upload_train_watch_download_and_sessions_apart(chromium, server, shots,
     viewer.wait_for_function("([el, v]) => el.value === v",
                              arg=[viewer.get_by_role("combobox", name="Run").element_handle(),
                                   run_id])
+    viewer.get_by_text("Opened by link: you can view and download this run").wait_for()
+    wait_idle(viewer)
+    main = viewer.locator('[data-testid="stMain"]')
+    for name in ("Delete", "Stop", "Resume"):  # a link gives no control over the run
+        assert main.get_by_role("button", name=name, exact=True).count() == 0, name
+    go_to(viewer, "Model")
+    viewer.get_by_role("button", name="Download the model file (.skops)").wait_for()
     linked.close()
     context.close()
