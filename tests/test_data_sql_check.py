@@ -149,7 +149,6 @@ QUERIES = {  # ordinary reading queries, written as people write them
 }
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["postgresql", "mysql"])
 def test_ordinary_queries_still_run(kind):
     from sqlalchemy import create_engine

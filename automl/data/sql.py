@@ -19,6 +19,7 @@ import decimal
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import chain
 from typing import Any
 
 import pandas as pd
@@ -38,8 +39,10 @@ from automl.errors import ConfigError, DataError, DataLimitError
 
 __all__ = ["check_select", "list_tables", "mask_url", "preview", "scrub"]
 
-_SIZED = (str, bytes, bytearray, memoryview)
+_SIZED = frozenset((str, bytes, bytearray, memoryview))
+_TEXT_OR_NONE = _SIZED | {type(None)}
 _PG_OPTIONS = "-c default_transaction_read_only=on -c standard_conforming_strings=on"
+
 
 def list_tables(source: Any, *, timeout: float = 10.0, allow_local_files: bool = True,
                 limits: LoadLimits | None = None) -> pd.DataFrame:
@@ -116,8 +119,22 @@ def fetch(cursor: Any, columns: list[str], name: str, limit: int, cap: bool,
 
 
 def _size(chunk: list[tuple]) -> int:
-    """Bytes a chunk of rows holds, roughly: text and bytes by length, the rest as 8."""
-    return sum(len(v) if isinstance(v, _SIZED) else 8 for row in chunk for v in row)
+    """Bytes a chunk of rows holds, roughly: text and bytes by length, the rest as 8 (column
+    by column through slices, so that a column of numbers costs one pass of ``type``)."""
+    values = list(chain.from_iterable(chunk))
+    kinds = list(map(type, values))
+    if not set(kinds) & _SIZED:  # numbers, dates, missing values
+        return 8 * len(values)
+    total, width = 0, len(chunk[0])
+    for i in range(width):
+        column, column_kinds = values[i::width], set(kinds[i::width])
+        if not column_kinds & _SIZED:
+            total += 8 * len(column)
+        elif column_kinds <= _TEXT_OR_NONE:
+            total += sum(map(len, filter(None, column)))
+        else:
+            total += sum(len(v) if type(v) in _SIZED else 8 for v in column)
+    return total
 
 
 def to_frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
@@ -151,7 +168,11 @@ def _server(url: str, timeout: float, allow_local_files: bool,
             limits: LoadLimits) -> Iterator[tuple[Any, list[str]]]:
     """A connection inside a READ ONLY transaction with a statement timeout, always rolled
     back and closed, and the warnings about its account; driver errors come out as DataError
-    without the password. Nothing connects before ``server_url`` accepted the URL."""
+    without the password. Nothing connects before ``server_url`` accepted the URL.
+
+    The rest of libpq's environment (PGSSLMODE, PGSERVICE, ...) is the configuration of
+    whoever runs the process and is kept, except PGOPTIONS (the engine passes its own
+    ``options``) and, where local files are not allowed (the app), ``~/.pgpass``."""
     import sqlalchemy as sa
     from sqlalchemy.pool import NullPool
 
