@@ -24,6 +24,7 @@ from automl.errors import AutoMLError
 from automl.explain import GLOBAL_ROWS, Explanation, explain, explain_run, words
 from automl.metrics import METRICS
 from automl.plots import Chart
+from automl.plots_safe import safe_figure
 from automl.runs import Run
 
 __all__ = ["model_report", "run_report", "write_report"]
@@ -214,8 +215,10 @@ def _grid(charts: list[Chart]) -> str:
         if c.figure is None:
             cells.append(f"<p class=muted>{_e(c.reason)}</p>")
             continue
-        fig = c.figure.to_html(full_html=False, include_plotlyjs=False,
-                               config={"displaylogo": False, "responsive": True})
+        import plotly.io as pio
+
+        fig = pio.to_html(safe_figure(c.figure), full_html=False, include_plotlyjs=False,
+                          config={"displaylogo": False, "responsive": True})  # text, no HTML
         note = f"<p class=muted>{_e(c.note)}</p>" if c.note else ""
         cells.append(f"<div>{fig}{note}</div>")
     return "<div class=grid>" + "".join(cells) + "</div>"

@@ -167,3 +167,15 @@ def test_every_page_shows_user_data_literally(evil, monkeypatch):
     at = app("explain", state=state, run_id=run.id)
     joined = assert_literal(at)
     assert md_escape(LINK) in joined  # a what-if widget's label and the sentences
+
+
+@pytest.mark.slow
+def test_the_html_report_shows_user_data_as_text(evil):
+    from automl.report import run_report
+
+    _, run = evil
+    html = run_report(run)
+    assert "<img src=x" not in html  # escaped in the tables and sentences
+    # and in the charts' JSON, where "<" is written \u003c: as it is, Plotly would draw a tag
+    assert "\\u003cimg src=x" not in html
+    assert '"&lt;img src=x onerror=alert(1)&gt;"' in html  # a tick label, drawn as text
