@@ -110,15 +110,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
-        tail = (": the search and its workers were ended; finished trials are kept in the "
-                "run folder (resume the run to go on)" if args.command in _SEARCHES else "")
-        print(f"interrupted by {signal_name(exc)}{tail}", file=sys.stderr)
+        print(f"interrupted by {signal_name(exc)}{_SEARCHES.get(args.command, '')}",
+              file=sys.stderr)
         return 128 + getattr(exc, "signum", 2)
     finally:
         restore_signals(handlers)
 
 
-_SEARCHES = ("train", "supervise", "worker")
+_ENDED = (": the search and its workers were ended; finished trials are kept in the run "
+          "folder (resume the run to go on)")
+_SEARCHES = {"train": _ENDED, "supervise": _ENDED,  # what an interruption leaves behind
+             "worker": ": this worker ended; the trials it finished are kept in the study"}
 
 
 def _train(args) -> int:

@@ -180,7 +180,7 @@ def test_resume_refuses_while_a_worker_of_the_run_is_alive(tmp_path):
 
 @pytest.mark.slow
 def test_resume_clicks_at_once_start_one_supervisor(tmp_path):
-    run = _prepared(tmp_path).run
+    run = _prepared(tmp_path, max_trials=3).run
     run.request_stop()  # a stopped run: its control file says stop
     run.update_status(state="stopped")
     barrier, outcomes = threading.Barrier(2), []
@@ -188,7 +188,7 @@ def test_resume_clicks_at_once_start_one_supervisor(tmp_path):
     def click():
         barrier.wait()
         try:
-            resume_run(run, 8)
+            resume_run(run, 30)  # ends after 3 trials
             outcomes.append("resumed")
         except ConfigError as exc:
             outcomes.append(str(exc))
@@ -223,7 +223,8 @@ def _is_supervisor(cmdline: Path, run: Run) -> bool:
 
 @pytest.mark.slow
 def test_a_stale_journal_lock_does_not_stall_the_run(tmp_path):
-    ctx = _prepared(tmp_path, time_budget=12)
+    budget = 20  # below Optuna's 30 s grace period for a stale lock
+    ctx = _prepared(tmp_path, time_budget=budget, max_trials=3)
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sys, time\n"
         "from automl.runs import Run\n"
@@ -235,8 +236,8 @@ def test_a_stale_journal_lock_does_not_stall_the_run(tmp_path):
     holder.kill()  # a worker killed while appending to the journal leaves its lock behind
     holder.wait()
     t0 = time.time()
-    trials, _, _ = execute(ctx, started_at=t0, deadline=t0 + 12, n_workers=1)
-    assert time.time() - t0 < 12 + HANG_GUARD_S
+    trials, _, _ = execute(ctx, started_at=t0, deadline=t0 + budget, n_workers=1)
+    assert time.time() - t0 < budget + HANG_GUARD_S
     assert ctx.run.status["state"] == "finished", ctx.run.status
     assert any(t.state.name == "COMPLETE" for t in trials)
 
@@ -312,8 +313,8 @@ def test_a_storage_password_reaches_the_background_process_but_not_the_run_folde
         engine.dispose()
     server = make_url(admin)
     url = f"postgresql://automl_pw:{secret}@{server.host}:{server.port or 5432}/automl_pw"
-    config = TrainConfig(target="outcome", time_budget=20, max_trials=3, families=("linear",),
-                         storage=url)
+    config = TrainConfig(target="outcome", time_budget=60, max_trials=3, families=("linear",),
+                         storage=url)  # ends after 3 trials; the budget leaves room for load
     run, _ = launch_run(_cancer(), config, root=tmp_path)
     pid = run.status["pid"]
     environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
