@@ -19,6 +19,7 @@ pytestmark = pytest.mark.slow
 
 ANCHOR = '<a href="http://evil.example/h">h</a>'
 FILE = f"![f](evil.png) {BOLD} {COLOUR}.csv"
+DIRECTIVES = f"{COLOUR} {ICON} :smile:"  # colour, icon and emoji shortcode
 
 # What user data must never become: a link or image pointing at evil.example, an element
 # from its HTML, a coloured span from :red[...], an icon from :material/...:, bold text.
@@ -62,7 +63,7 @@ def test_user_data_is_never_rendered_as_markdown_or_html(chromium, server,  # no
         IMAGE: [(LINK, IMAGE, COLOUR, HTML, BOLD, ICON)[i % 6] for i in range(n)],
         ANCHOR: [('<a href="http://evil.example/v">v</a>', "<b>bold</b>")[i % 2]
                  for i in range(n)],
-        f"{COLOUR} {ICON}": ["same"] * n,
+        DIRECTIVES: ["same"] * n,
         "y": ["yes", "no"] * (n // 2),
     })
     csv = tmp_path / FILE
@@ -74,7 +75,7 @@ def test_user_data_is_never_rendered_as_markdown_or_html(chromium, server,  # no
         page.locator('[data-testid="stSidebar"]').get_by_text(FILE).wait_for()
         main = page.locator('[data-testid="stMain"]')
         main.get_by_role("heading", name=FILE).wait_for()  # the subheader, as written
-        main.get_by_text(f"{COLOUR} {ICON}").first.wait_for()  # a profile warning quotes it
+        main.get_by_text(DIRECTIVES).first.wait_for()  # a profile warning quotes it
         assert_nothing_rendered(page)
         for column in (IMAGE, ANCHOR):  # bar charts of the values, titled with the name
             select_option(page, "Chart of column", column)
@@ -82,11 +83,11 @@ def test_user_data_is_never_rendered_as_markdown_or_html(chromium, server,  # no
             assert_nothing_rendered(page)
 
         go_to(page, "Train")
-        main.get_by_text(f"{COLOUR} {ICON}").first.wait_for()  # the "Flagged" caption
-        select_option(page, "Target (the column to predict)", f"{COLOUR} {ICON}")
+        main.get_by_text(DIRECTIVES).first.wait_for()  # the "Flagged" caption
+        select_option(page, "Target (the column to predict)", DIRECTIVES)
         page.get_by_role("button", name="Start search").click()
         main.locator('[data-testid="stAlertContentError"]').first.wait_for()
-        assert f"{COLOUR} {ICON}" in main.locator(
+        assert DIRECTIVES in main.locator(
             '[data-testid="stAlertContentError"]').first.inner_text()
         assert_nothing_rendered(page)
 
