@@ -165,6 +165,7 @@ def test_prune_for_a_session_touches_only_the_runs_it_holds_tokens_for(tmp_path)
     assert not mine.path.exists() and theirs.path.exists() and forged.path.exists()
 
 
+@pytest.mark.slow
 def test_cli_prunes_with_a_dry_run_first(tmp_path):
     old, new = made(tmp_path, ended_days_ago=8), made(tmp_path, ended_days_ago=1)
 
