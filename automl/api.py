@@ -18,9 +18,11 @@ from automl.config import TrainConfig
 from automl.data import Table, infer_schema, load_table
 from automl.data.sql import mask_url
 from automl.errors import SearchError
+from automl.exports import to_csv_safe
 from automl.families import REGISTRY, get_family, resolve_families
 from automl.leaderboard import leaderboard
 from automl.metrics import get_metric
+from automl.preprocess import check_usable_features
 from automl.processes import signal_name, start_time
 from automl.runs import Run
 from automl.search.context import SearchContext, open_storage
@@ -71,6 +73,7 @@ def start_run(data, config: TrainConfig, *, root=None) -> tuple[SearchContext, l
     metric = get_metric(config.metric, prepared.task)
     families = resolve_families(config.families, prepared.task)
     schema = table.schema.without(target)
+    check_usable_features(schema, table.source)  # before the run folder and any trial
     run = Run.create(root)
     run.write_data(table.frame)
     run.write_settings({
@@ -237,6 +240,6 @@ def predict(model, data, *, out: str | os.PathLike | None = None) -> pd.DataFram
     model = model if isinstance(model, Model) else load_model(model)
     frame = as_table(data).frame if not isinstance(data, pd.DataFrame) else data
     result = model.predict(frame)
-    if out is not None:
-        result.to_csv(out, index=False)
+    if out is not None:  # a spreadsheet must not run a label such as =HYPERLINK(...)
+        to_csv_safe(result, out)
     return result
