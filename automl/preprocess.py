@@ -19,8 +19,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler, TargetEncoder
 
 from automl.data.schema import Kind, Schema
+from automl.errors import DataError
 
-__all__ = ["DateFeatures", "PrepOptions", "TextTfidf", "build_preprocessor"]
+__all__ = ["DateFeatures", "PrepOptions", "TextTfidf", "build_preprocessor",
+           "check_usable_features", "unusable_features"]
 
 # A categorical column with more distinct values than this is target-encoded, not one-hot.
 MAX_ONEHOT_CATEGORIES = 20
@@ -114,6 +116,39 @@ class CategoryCleaner(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features=None):
         return np.asarray(self.feature_names_in_, dtype=object)
+
+
+def unusable_features(schema: Schema) -> dict[str, str]:
+    """Each feature column a model can learn nothing from, with the reason in words.
+
+    ID-like columns are dropped by ``build_preprocessor`` (a key differs in every row, so it
+    cannot carry over to new rows); an empty column has no values; a constant one has one
+    value and no missing cells (missing cells beside one value still say something).
+    """
+    reasons = {}
+    for c in schema.columns:
+        if c.kind == Kind.ID:
+            reasons[c.name] = ("ID-like (a different value in nearly every row, like a key or "
+                               "a name; it is dropped before learning)")
+        elif c.n_unique == 0:
+            reasons[c.name] = "empty (every value is missing)"
+        elif c.n_unique == 1 and c.n_missing == 0:
+            reasons[c.name] = "constant (the same value in every row)"
+    return reasons
+
+
+def check_usable_features(schema: Schema, source: str) -> None:
+    """Raise ``DataError`` naming every feature and why, when none of them is usable; before
+    a search, which would otherwise run trial after failing (or pointless) trial."""
+    reasons = unusable_features(schema)
+    if len(reasons) < len(schema.columns):
+        return
+    listed = "; ".join(f"{name!r} is {why}" for name, why in list(reasons.items())[:20])
+    more = f"; and {len(reasons) - 20} more like them" if len(reasons) > 20 else ""
+    raise DataError(
+        f"No usable feature columns in {source}: {listed}{more}. Add columns that describe "
+        "each row (measurements, categories, dates, text), or choose another target."
+    )
 
 
 def build_preprocessor(

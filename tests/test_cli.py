@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
@@ -114,3 +115,42 @@ def test_worker_command_joins_an_existing_run(tmp_path):
     assert r.returncode == 0, r.stderr
     done = [t for t in ctx.study().get_trials() if t.state.name == "COMPLETE"]
     assert len(done) == 3 and all(t.params["family"] == "linear" for t in done)
+
+
+@pytest.mark.slow
+def test_predicted_labels_that_a_spreadsheet_would_run_are_escaped(tmp_path):
+    """Class labels that begin with = or @ come back from `automl predict` with a quote in
+    front; the probabilities stay numbers."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=120)
+    evil, other = '=HYPERLINK("http://evil","x")', "@SUM(1+1)"
+    pd.DataFrame({"x": x, "noise": rng.normal(size=120),
+                  "label": np.where(x > 0, evil, other)}).to_csv(tmp_path / "t.csv", index=False)
+    r = _run("train", "t.csv", "--target", "label", "--families", "linear", "--max-trials", "3",
+             "--time-budget", "30", "--out", "m.skops", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    pd.DataFrame({"x": [2.0, -2.0], "noise": [0.0, 0.0]}).to_csv(tmp_path / "new.csv",
+                                                                 index=False)
+    r = _run("predict", "m.skops", "new.csv", "--out", "p.csv", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    with open(tmp_path / "p.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["prediction", f"proba_{evil}", f"proba_{other}"]
+    assert [row[0] for row in rows[1:]] == ["'" + evil, "'" + other]
+    probabilities = [[float(v) for v in row[1:]] for row in rows[1:]]
+    assert all(abs(sum(p) - 1) < 1e-6 for p in probabilities) and probabilities[0][0] > 0.5
+
+
+@pytest.mark.parametrize(("columns", "reasons"), [
+    ({"customer_id": range(40)}, ["'customer_id' is ID-like"]),
+    ({"c": [7] * 40, "e": [None] * 40}, ["'c' is constant", "'e' is empty"]),
+])
+def test_no_usable_feature_is_refused_before_a_run_folder_exists(tmp_path, columns, reasons):
+    pd.DataFrame({**columns, "y": [0, 1] * 20}).to_csv(tmp_path / "t.csv", index=False)
+    r = _run("train", "t.csv", "--target", "y", "--out", "m.skops", "--time-budget", "30",
+             cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "No usable feature columns in t.csv" in r.stderr, r.stderr
+    assert all(why in r.stderr for why in reasons), r.stderr
+    runs = tmp_path / "runs"
+    assert not runs.exists() or not any(runs.iterdir())
