@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -58,3 +61,13 @@ def test_the_input_frame_is_not_changed(tmp_path):
     assert list(frame.columns) == ["=a"] and frame["=a"].tolist() == ["=1", "b"]
     assert safe_frame(frame)["'=a"].tolist() == ["'=1", "b"]
     assert _cells((tmp_path / "out.csv").read_bytes()) == [["'=a"], ["'=1"], ["b"]]
+
+
+def test_the_app_turns_off_streamlit_s_own_table_export():
+    """st.dataframe's built-in 'Download as CSV' writes cells as they are, formulas
+    included; the app's config hides it, so CSV leaves the app only through csv_bytes."""
+    root = Path(__file__).resolve().parents[1]
+    code = "from streamlit import config; print(config.get_option('client.disableDataExport'))"
+    r = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                       timeout=120)
+    assert r.stdout.strip().splitlines()[-1] == "True", r.stderr
