@@ -20,9 +20,8 @@ from pages import _show as show
 from pages import _ui as ui
 from pages._show import md_escape
 
-VIEW_ONLY = ("Opened by link: you can view and download this run. Only the session that "
-             "started it can stop, resume or delete it (or one given its owner key, on the "
-             "Runs page).")
+VIEW_ONLY = ("View-only: this session did not start the run, so you can view and download it, "
+             "not stop, resume or delete it. Its owner key (Runs page) gives control.")
 
 _TITLES = {n: f.title for n, f in REGISTRY.items()}
 

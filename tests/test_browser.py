@@ -251,7 +251,7 @@ def test_upload_train_watch_download_and_sessions_apart(chromium, server, shots,
     viewer.wait_for_function("([el, v]) => el.value === v",
                              arg=[viewer.get_by_role("combobox", name="Run").element_handle(),
                                   run_id])
-    viewer.get_by_text("Opened by link: you can view and download this run").wait_for()
+    viewer.get_by_text("View-only: this session did not start the run").first.wait_for()
     wait_idle(viewer)
     main = viewer.locator('[data-testid="stMain"]')
     for name in ("Delete", "Stop", "Resume"):  # a link gives no control over the run
