@@ -77,12 +77,14 @@ def _the_run(root: Path) -> Run:
     return Run(_wait_for(lambda: next(iter(root.glob("*/status.json")), None), "a run").parent)
 
 
-def _training(pid: int, run_root: Path, n_workers: int) -> tuple[Run, set]:
-    """Wait until ``pid``'s run is running with its workers; the run and pid's descendants."""
+def _training(pid: int, run_root: Path, n_processes: int) -> tuple[Run, set]:
+    """Wait until ``pid``'s run has finished a trial and ``pid`` has ``n_processes``
+    descendants (its workers, and with forkserver the server and resource tracker too);
+    the run and those descendants."""
     run = _the_run(run_root)
-    _wait_for(lambda: run.status.get("state") == "running"
-              and len(_descendants(pid)) >= n_workers, "the workers to start")
-    time.sleep(1.0)  # well into training
+    oof = run.path / "oof"
+    _wait_for(lambda: run.status.get("state") == "running" and any(oof.iterdir())
+              and len(_descendants(pid)) >= n_processes, "the workers to train")
     return run, _descendants(pid)
 
 
@@ -136,7 +138,7 @@ def test_sigkill_to_automl_train_ends_its_workers(tmp_path, csv, start_method):
     proc = subprocess.Popen(_train_command(csv, start_method), cwd=tmp_path,
                             stderr=subprocess.DEVNULL, env={**os.environ,
                                                             "AUTOML_RUNS_DIR": str(runs)})
-    run, workers = _training(proc.pid, runs, 2)
+    run, workers = _training(proc.pid, runs, 2 if start_method is None else 4)
     proc.kill()
     proc.wait()
     _ends_with_its_workers(run, workers)  # with forkserver: the forkserver process too
