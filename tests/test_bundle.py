@@ -19,48 +19,18 @@ import pytest
 import skops.io as sio
 import xgboost as xgb
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
-from sklearn.svm import SVC
 
 from automl import bundle
 from automl.bundle import ALLOWED_TYPES, Model, load_model, read_manifest, save_model
 from automl.data.schema import ColumnInfo, Kind, Schema
 from automl.errors import ConfigError, ModelFileError, SchemaMismatchError, UnsafeModelError
 from automl.preprocess import PrepOptions, build_preprocessor
-
-LOADERS = {"binary": load_breast_cancer, "multiclass": load_iris, "regression": load_diabetes}
-LABELS = {"binary": ["no", "yes"], "multiclass": [10, 20, 30], "regression": None}
-
-
-def make_data(task: str, n: int | None = None, seed: int = 0):
-    """A bundled sklearn dataset plus categorical, boolean, date, text and ID columns."""
-    data = LOADERS[task](as_frame=True)
-    X, y = data.data.copy(), data.target.to_numpy()
-    if n is not None:  # resample to n rows (throughput test)
-        idx = np.random.default_rng(seed).integers(0, len(X), n)
-        X, y = X.iloc[idx].reset_index(drop=True), y[idx]
-    rng = np.random.default_rng(seed)
-    k = len(X)
-    X["color"] = pd.Series(rng.choice(["red", "green", "blue", None], k), dtype="str")
-    X["city"] = pd.Series([f"c{i}" for i in rng.integers(0, 40, k)], dtype="str")
-    X["flag"] = rng.choice([True, False], k)
-    X["when"] = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, k), "D")
-    X["note"] = pd.Series(rng.choice(["good day", "bad day", "so so", "great"], k), dtype="str")
-    X["row_id"] = np.arange(k)
-    cols = [ColumnInfo(c, Kind.NUMERIC, "float64", 0, 10) for c in data.data.columns]
-    cols += [
-        ColumnInfo("color", Kind.CATEGORICAL, "str", 0, 3),
-        ColumnInfo("city", Kind.CATEGORICAL, "str", 0, 40),
-        ColumnInfo("flag", Kind.BOOLEAN, "bool", 0, 2),
-        ColumnInfo("when", Kind.DATETIME, "datetime64[ns]", 0, 900),
-        ColumnInfo("note", Kind.TEXT, "str", 0, 4),
-        ColumnInfo("row_id", Kind.ID, "int64", 0, k),
-    ]
-    return X, y, Schema(tuple(cols))
+from tests.bundle_files import LABELS, forge, make_data, reseal
 
 
 def fit(task: str, estimator, options: PrepOptions | None = None):
@@ -94,7 +64,7 @@ def rewrite(src: Path, dst: Path, edit) -> Path:
 CASES = [
     ("binary", lambda: xgb.XGBClassifier(n_estimators=20, max_depth=3), None),
     ("binary", lambda: LogisticRegression(max_iter=2000), PrepOptions(scale=True, dense=True)),
-    ("binary", lambda: SVC(probability=True, random_state=0), PrepOptions(scale=True)),
+    ("binary", lambda: KNeighborsClassifier(5), PrepOptions(scale=True)),
     ("multiclass", lambda: lgb.LGBMClassifier(n_estimators=20, verbose=-1), None),
     ("multiclass", lambda: RandomForestClassifier(20, random_state=0), None),
     ("regression", lambda: xgb.XGBRegressor(n_estimators=20), None),
@@ -142,11 +112,11 @@ def test_manifest_is_written_and_read_without_loading(binary_model, monkeypatch)
     monkeypatch.setattr(sio, "load", lambda *a, **k: boom("loaded"))
     monkeypatch.setattr(sio, "loads", lambda *a, **k: boom("loaded"))
     m = read_manifest(path)
-    assert m["format"] == "automl-model" and m["format_version"] == 1
+    assert m["format"] == "automl-model" and m["format_version"] == 2
     assert m["classes"] == ["no", "yes"] and m["metrics"] == {"cv": 0.9}
     assert set(m["library_versions"]) == {"python", "sklearn", "xgboost", "lightgbm", "skops",
                                           "numpy", "pandas"}
-    assert len(m["payload_sha256"]) == 64 and m["created_at"].endswith("+00:00")
+    assert len(m["sha256"]) == 64 and m["created_at"].endswith("+00:00")
     assert Schema.from_dict(m["schema"]).names[-1] == "row_id"
 
 
@@ -286,7 +256,7 @@ def test_tampered_payload_is_refused(tmp_path, binary_model):
 
 def test_newer_format_version_asks_to_upgrade(tmp_path, binary_model):
     def bump(name, body):
-        return json.dumps({**json.loads(body), "format_version": 2}).encode() \
+        return json.dumps({**json.loads(body), "format_version": 3}).encode() \
             if name == bundle.MANIFEST_NAME else body
 
     with pytest.raises(ModelFileError, match="Upgrade automl"):
@@ -317,10 +287,12 @@ def test_types_outside_the_allow_list_are_refused(tmp_path, binary_model):
     for step, named in [(FunctionTransformer(func=os.system), "system"),
                         (Evil(str(marker)), "test_bundle.Evil")]:
         bad = Pipeline([("evil", step), *pipe.steps])
-        path = save_model(tmp_path / "bad.skops", bad, manifest)  # a valid hash: only types
+        with pytest.raises(ModelFileError, match=f"cannot save.*{named}"):
+            save_model(tmp_path / "bad.skops", bad, manifest)
+        path = forge(tmp_path / "bad.skops", bad, manifest)  # a valid hash: only types
         with pytest.raises(UnsafeModelError, match=named) as err:  # stand in the way
             load_model(path)
-        assert "does not load" in str(err.value)
+        assert "does not write" in str(err.value)
     assert not marker.exists()
 
 
@@ -358,10 +330,7 @@ def test_damaged_payload_with_a_matching_hash_is_refused(tmp_path, binary_model)
     must still fail as a ModelFileError, not a crash inside skops."""
     broken = rewrite(binary_model[0], tmp_path / "b", lambda n, b: b"{not json"
                      if n == "schema.json" else b)
-    with zipfile.ZipFile(broken) as z:
-        digest = bundle._payload_sha256(z)
-    fixed = rewrite(broken, tmp_path / "c", lambda n, b: json.dumps(
-        {**json.loads(b), "payload_sha256": digest}).encode() if n == bundle.MANIFEST_NAME else b)
+    fixed = reseal(broken, tmp_path / "c")
     with pytest.raises(ModelFileError, match="damaged"):
         load_model(fixed)
 

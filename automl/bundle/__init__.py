@@ -1,0 +1,179 @@
+"""The model file: one skops zip plus a JSON manifest, loaded as data, never as code.
+
+A pickle runs code when it is loaded, so automl never reads one. A model file is the skops
+archive of the fitted ``Pipeline([("prep", ...), ("model", ...)])`` (or an ensemble of
+them) with an extra member, ``automl-manifest.json`` (task, classes, schema, metrics,
+library versions and one digest over manifest and payload, optionally signed). Loading
+checks, in order, before the model is returned:
+
+1. the file's size and zip directory (:mod:`._format`: caps on what it unpacks to),
+2. the digest over manifest and payload, and the signature when ``AUTOML_MODEL_KEY`` is set,
+3. the skops schema: only the node shapes and classes the project writes, each member read
+   once (:mod:`._audit`),
+4. the constructor arguments and booster payloads on the nodes skops builds (:mod:`._build`,
+   :mod:`._lightgbm`, :mod:`._xgboost`),
+5. every array that compiled code indexes in the built pipeline (:mod:`._checks`,
+   :mod:`._trees`), then one scored row of blanks.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import io
+import json
+import os
+import platform
+import tempfile
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from automl.bundle._audit import audit
+from automl.bundle._build import ALLOWED_TYPES, build
+from automl.bundle._checks import check_built
+from automl.bundle._format import (
+    FORMAT,
+    FORMAT_VERSION,
+    MANIFEST_NAME,
+    REEXPORT,
+    TASKS,
+    check_fields,
+    model_key,
+    open_zip,
+    read_file,
+    read_manifest_member,
+    seal,
+    verify,
+)
+from automl.bundle._model import Model
+from automl.bundle._model import _quiet_unknown_categories as _quiet_unknown_categories
+from automl.data.schema import Schema
+from automl.errors import AutoMLError, ModelFileError
+
+__all__ = ["ALLOWED_TYPES", "MANIFEST_NAME", "Model", "load_model", "read_manifest", "save_model"]
+
+_MANIFESTS: dict[tuple, dict] = {}  # read_manifest's verified results, by file identity
+_CACHE_SIZE = 256
+
+
+def save_model(path: str | Path, pipeline, manifest: dict) -> Path:
+    """Write ``pipeline`` and ``manifest`` to exactly ``path``, atomically (a reader never
+    sees half a file), sealed with a digest (and signed when AUTOML_MODEL_KEY is set).
+    Returns the path. Refuses a pipeline that :func:`load_model` would refuse to build."""
+    path = Path(path)
+    manifest = dict(manifest)
+    if isinstance(manifest.get("schema"), Schema):
+        manifest["schema"] = manifest["schema"].to_dict()
+    missing = [k for k in ("task", "schema") if k not in manifest]
+    if missing or manifest["task"] not in TASKS:
+        raise ModelFileError(f"cannot save: the manifest needs 'task' (one of {TASKS}) and "
+                             f"'schema'; missing {missing}, task={manifest.get('task')!r}")
+    if manifest["task"] != "regression" and not manifest.get("classes"):
+        raise ModelFileError("cannot save: a classification manifest needs 'classes'")
+    try:
+        manifest = json.loads(json.dumps(manifest, default=_jsonable))
+    except (TypeError, ValueError) as e:
+        raise ModelFileError(f"cannot save: the manifest is not JSON data ({e})") from e
+    manifest.update(format=FORMAT, format_version=FORMAT_VERSION,
+                    created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                    library_versions=_library_versions())
+    check_fields(manifest, "cannot save")
+    model_key()  # a key too short to sign with is refused before any work
+    data = _skops().dumps(pipeline, compression=zipfile.ZIP_DEFLATED)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        try:
+            audit(zf, path)
+        except ModelFileError as e:
+            raise ModelFileError(f"cannot save: the pipeline holds {getattr(e, 'what', e)}, "
+                                 "which automl model files never hold; build it from automl's "
+                                 "families and preprocessing (automl.search.context."
+                                 "make_pipeline).") from None
+        text = json.dumps(seal(manifest, zf, path), indent=2)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        with zipfile.ZipFile(tmp, "a", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(MANIFEST_NAME, text)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path
+
+
+def read_manifest(path: str | Path) -> dict:
+    """The manifest alone (for run lists and model cards), after checking the digest (and
+    the signature, with AUTOML_MODEL_KEY set); builds nothing. Repeated reads of an
+    unchanged file are answered from memory."""
+    path = Path(path)
+    read_file(path, head_only=True)  # pickles and oversized files are refused first
+    st = path.stat()
+    key = (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns, model_key())
+    if key not in _MANIFESTS:
+        with path.open("rb") as f, open_zip(f, path) as zf:
+            manifest = read_manifest_member(zf, path)
+            verify(manifest, zf, path)
+        if len(_MANIFESTS) >= _CACHE_SIZE:
+            _MANIFESTS.clear()
+        _MANIFESTS[key] = manifest
+    return copy.deepcopy(_MANIFESTS[key])
+
+
+def load_model(path: str | Path) -> Model:
+    """Check the file, then build the pipeline from allowed types and checked values only."""
+    path = Path(path)
+    data = read_file(path)  # read once: the bytes checked are the bytes loaded
+    with open_zip(data, path) as zf:
+        manifest = read_manifest_member(zf, path)
+        verify(manifest, zf, path)
+        audit(zf, path)
+    pipeline = build(data, path)
+    try:
+        check_built(pipeline, manifest["task"], path)
+        model = Model(pipeline, manifest)
+        got = list(getattr(pipeline, "classes_", []))
+        if model.task != "regression" and got != list(range(len(model.classes))):
+            raise ModelFileError(f"{path}: the model's classes {got} do not match the "
+                                 f"manifest's {len(model.classes)} classes. {REEXPORT}")
+        model.probe()
+    except AutoMLError:
+        raise
+    except Exception as e:  # the checks read attributes of objects built from the file
+        raise ModelFileError(f"{path} holds a model that cannot be used "
+                             f"({type(e).__name__}: {str(e)[:300]}). {REEXPORT}") from e
+    return model
+
+
+def _skops():
+    """skops.io, imported on first use: importing it walks all of scikit-learn (~1-2 s), which
+    a search should not wait for before its first trial."""
+    import skops.io
+
+    return skops.io
+
+
+def preload() -> None:
+    """Import what saving and loading need (the search calls it in a thread while waiting)."""
+    _skops()
+
+
+def _library_versions() -> dict[str, str | None]:
+    """Recorded so a load that fails on a version change can say which versions to use."""
+    def version(module: str) -> str | None:
+        try:
+            return importlib.import_module(module).__version__
+        except ImportError:
+            return None
+
+    mods = ("sklearn", "xgboost", "lightgbm", "skops", "numpy", "pandas")
+    return {"python": platform.python_version(), **{m: version(m) for m in mods}}
+
+
+def _jsonable(obj):
+    if isinstance(obj, np.generic | np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
