@@ -15,16 +15,31 @@ from automl.plots_safe import safe_figure
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 _TARGET_NAMES = ("target", "label", "class", "y", "outcome", "churn", "status", "result")
-_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+# CommonMark's backslash escape before what could start Markdown: emphasis, code, links and
+# images, HTML, maths, strikethrough, entities; "_" only where it is not inside a word;
+# ":" before a letter or "/" or after a word (Streamlit's :red[...], :material/...: and
+# :emoji: shortcodes, http:// autolinks); "@" (e-mail autolinks) and "www." autolinks; a
+# heading, quote or list marker at the start. Snake_case names or "a.b" stay as they are,
+# so a widget's label (which is also its aria-label) reads as the column's name.
+_SPECIAL = re.compile(r"[\\`*\[\]<>$~@]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|:(?=[A-Za-z/])"
+                      r"|(?<=[\w+-]):|&(?=#?\w+;)|(?<=\bwww)\.|(?<=:material)/"
+                      r"|^\s*(?:[#>+=-]|\d+[.)])", re.IGNORECASE)
 
 
 def md_escape(text) -> str:
     """``text`` shown as written by every element that renders Markdown (st.markdown,
-    captions, alerts, toasts, titles, widget labels and help). A backslash before each ASCII
-    punctuation character (CommonMark's escape) stops links, images, emphasis, code, HTML,
-    maths, autolinks and Streamlit's ``:red[...]`` and ``:material/...:`` directives; line
-    breaks become spaces, so no line of user data starts a heading, list or quote."""
-    return _PUNCTUATION.sub(r"\\\1", " ".join(str(text).splitlines()))
+    captions, alerts, toasts, titles, widget labels and help): links, images, HTML,
+    emphasis, code, maths, autolinks and Streamlit's directives stay literal. Line breaks
+    become spaces, so user data never starts a line of its own."""
+    return _SPECIAL.sub(_backslash, " ".join(str(text).splitlines()))
+
+
+def _backslash(m: re.Match) -> str:
+    s = m[0]
+    if s[-1] in ".)" and s.strip()[:-1].isdigit():  # "1." or "2)" opening a numbered list
+        return s[:-1] + "\\" + s[-1]
+    lead = len(s) - len(s.lstrip())
+    return s[:lead] + "\\" + s[lead:]
 
 
 def error(e: Exception | str) -> None:

@@ -239,7 +239,7 @@ def test_column_chart_data_matches_the_profile():
 def test_train_prefills_columns_to_leave_out_and_the_run_excludes_them(monkeypatch):
     import automl.background
 
-    monkeypatch.setattr(automl.background, "_spawn", lambda run, budget: None)  # no search
+    monkeypatch.setattr(automl.background, "_spawn", lambda *args: None)  # no search
     at = app("train", state=SessionData(table=_csv_table()))
     assert at.selectbox(key="train_target").value == "outcome"
     drops = at.multiselect(key="train_drop:outcome")

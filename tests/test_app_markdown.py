@@ -103,12 +103,19 @@ def assert_literal(at) -> str:
 
 
 def test_md_escape_keeps_every_markdown_and_directive_character_literal():
-    assert md_escape("total_day_minutes = $5 *x*") == r"total\_day\_minutes \= \$5 \*x\*"
-    assert md_escape(LINK) == r"\[x\]\(http\:\/\/evil\.example\/a\)"
-    assert md_escape(":red[big] :material/home:") == r"\:red\[big\] \:material\/home\:"
-    assert md_escape("a\n# b\r\n- c") == r"a \# b \- c"  # no line starts a heading or list
-    assert md_escape("été 42") == "été 42"
-    assert md_escape(HTML) == r"\<img src\=x onerror\=alert\(1\)\>"
+    assert md_escape("total_day_minutes = $5 *x*") == r"total_day_minutes = \$5 \*x\*"
+    assert md_escape(LINK) == r"\[x\](http\://evil.example/a)"
+    assert md_escape(":red[big] :material/home: :smile:") == \
+        r"\:red\[big\] \:material\/home\: \:smile\:"
+    assert md_escape(HTML) == r"\<img src=x onerror=alert(1)\>"
+    assert md_escape("__init__ _x_ www.evil.example a@b.example &amp;") == \
+        r"\_\_init\_\_ \_x\_ www\.evil.example a\@b.example \&amp;"
+    assert md_escape("a\n# b\r\n- c") == "a # b - c"  # user data never starts a line
+    for start, escaped in [("# h", r"\# h"), ("- l", r"\- l"), ("1. n", r"1\. n"),
+                           ("> q", r"\> q"), ("  + l", r"  \+ l")]:
+        assert md_escape(start) == escaped
+    for plain in ("total_day_minutes", "été 42", "a.b (c) - d, e!", "x_1 = 3"):
+        assert md_escape(plain) == plain  # a widget label is also its aria-label
 
 
 def test_safe_figure_escapes_user_tags_in_titles_ticks_and_legends():
