@@ -15,7 +15,6 @@ import io
 import os
 import re
 import warnings
-import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -49,6 +48,8 @@ class LoadLimits:
     max_columns: int = 2_000
     query_timeout: float = 60.0  # seconds a database query may run
     allow_local_files: bool = True  # sqlite:/// URLs may open files here (the app says no)
+    privileged: str = "warn"  # a database account that can read the server's files:
+    # "refuse", "warn" (a note in Table.warnings) or "allow"; the app refuses (sql_roles)
 
 
 @dataclass
@@ -184,12 +185,14 @@ def _check_bytes(name: str, size: int, limits: LoadLimits, at_least: bool = Fals
             "load_table(..., limits=LoadLimits(max_bytes=...)).")
 
 
-def _check_unpacked(name: str, size: int, cap: int) -> None:
+def _check_unpacked(name: str, size: int, cap: int, *, at_least: bool = False) -> None:
     """Compressed formats (.xlsx, Parquet) are capped on what they unpack to, before it is
-    unpacked: a small file must not fill the memory."""
+    unpacked: a small file must not fill the memory. ``at_least``: counting stopped at
+    ``size``, past the cap."""
     if size > cap:
+        got = f"more than {size_text(cap)}" if at_least else size_text(size)
         raise DataLimitError(
-            f"{name} unpacks to {size_text(size)}, over the limit of {size_text(cap)} "
+            f"{name} unpacks to {got}, over the limit of {size_text(cap)} "
             "(LoadLimits.max_bytes counts unpacked bytes; an .xlsx workbook's XML may take "
             f"{XLSX_EXPANSION}x that). Load a sample of the data, or raise the limit with "
             "load_table(..., limits=LoadLimits(max_bytes=...)).")
@@ -204,7 +207,7 @@ def _check_shape(name: str, rows: int, cols: int, limits: LoadLimits) -> None:
     for what, got, limit, attr in (("rows", rows, limits.max_rows, "max_rows"),
                                    ("columns", cols, limits.max_columns, "max_columns")):
         if got > limit:
-            shown = f"more than {limit:,}" if what == "rows" and got == limit + 1 else f"{got:,}"
+            shown = f"more than {limit:,}" if got == limit + 1 else f"{got:,}"  # counted so far
             raise DataLimitError(
                 f"{name} has {shown} {what}, over the limit of {limit:,} (LoadLimits.{attr}). "
                 f"Load a sample of the data, or raise the limit with "
@@ -235,9 +238,9 @@ def _finish(loaded: Loaded, name: str, limits: LoadLimits,
     frame = loaded.frame
     if frame.shape[1] == 0:
         raise EmptyDataError(f"{name} is empty; choose a file with a header row and data rows.")
+    _check_shape(name, len(frame), frame.shape[1], limits)
     names, notes = checks.clean_names(list(frame.columns))
     frame.columns = names
-    _check_shape(name, len(frame), frame.shape[1], limits)
     if len(frame) == 0:
         shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
         raise EmptyDataError(f"{name} has column names ({shown}) but no rows; add data rows "
@@ -270,10 +273,11 @@ def _load_csv(src: Source, limits: LoadLimits) -> Loaded:
     text = data.decode("utf-8", "replace")
     lines = [ln for ln in checks.split_lines(text[:_SAMPLE]) if ln.strip()]
     lines = lines[:200] if len(lines) < 2 or len(text) <= _SAMPLE else lines[:-1][:200]
-    delim = "\t" if src.suffix == ".tsv" else checks.sniff_delimiter(lines)
+    delim = "\t" if src.suffix == ".tsv" else checks.sniff_delimiter(lines)  # on 64 KiB
+    # the column limit before any work per column: counting stops one field past it
+    _check_shape(src.name, 0, checks.count_fields(text, delim, limits.max_columns), limits)
     header, end = checks.read_header(text, delim)
     names, notes = checks.clean_names(header)
-    _check_shape(src.name, 0, len(names), limits)
     if encoding not in ("utf-8", "utf-8-sig", "utf-16", "utf-32"):
         notes.append(f"{src.name} is not UTF-8; it was read as {encoding}. Check that accented "
                      "letters look right, or save the file as UTF-8.")
@@ -326,61 +330,11 @@ def _read_csv(data: bytes, name: str, names: list[str], delim: str, decimal: str
     return frame
 
 
-def _load_parquet(src: Source, limits: LoadLimits) -> Loaded:
-    import pyarrow.parquet as pq
-
-    try:
-        meta = pq.ParquetFile(io.BytesIO(src.data)).metadata
-        _check_shape(src.name, meta.num_rows, meta.num_columns, limits)
-        # encoded sizes understate repeated values (run-length and dictionary encoding): at
-        # least 8 bytes a cell once in memory
-        encoded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
-        _check_unpacked(src.name, max(encoded, meta.num_rows * meta.num_columns * 8),
-                        limits.max_bytes)
-        frame = pd.read_parquet(io.BytesIO(src.data), engine="pyarrow")
-    except DataLimitError:
-        raise
-    except Exception as e:
-        raise DataError(f"{src.name} could not be read as Parquet ({e}); write it again with "
-                        "pandas or pyarrow, or save it as CSV.") from e
-    if not isinstance(frame.index, pd.RangeIndex):
-        frame = frame.reset_index()  # a saved index is data the user may want
-    return Loaded(frame)
-
-
-def _load_excel(src: Source, limits: LoadLimits) -> Loaded:
-    """First sheet of an .xlsx workbook; header names come from openpyxl, unmangled."""
-    import openpyxl
-
-    if not src.data.startswith(b"PK"):
-        raise UnsupportedFormatError(f"{src.name} is not an .xlsx workbook (old .xls files "
-                                     "are not supported); save it as .xlsx or CSV.")
-    try:
-        with zipfile.ZipFile(io.BytesIO(src.data)) as z:  # sizes as declared: zipfile never
-            unpacked = sum(i.file_size for i in z.infolist())  # reads past them
-    except zipfile.BadZipFile as e:
-        raise DataError(f"{src.name} could not be read as an Excel workbook ({e}); save it "
-                        "again as .xlsx or CSV.") from e
-    _check_unpacked(src.name, unpacked, limits.max_bytes * XLSX_EXPANSION)
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(src.data), read_only=True, data_only=True)
-        sheet = book.worksheets[0]
-        header = list(next(sheet.iter_rows(max_row=1, values_only=True), ()))
-        book.close()
-        frame = pd.read_excel(io.BytesIO(src.data), engine="openpyxl", sheet_name=0,
-                              nrows=limits.max_rows + 1, **_NA)
-    except Exception as e:
-        raise DataError(f"{src.name} could not be read as an Excel workbook ({e}); save it "
-                        "again as .xlsx or CSV.") from e
-    if len(header) >= frame.shape[1]:
-        frame.columns = header[: frame.shape[1]]
-    return Loaded(frame)
-
-
 register_loader((".csv", ".tsv", ".txt"), _load_csv)
-register_loader((".parquet", ".pq"), _load_parquet)
-register_loader((".xlsx", ".xlsm", ".xls"), _load_excel)
 
-# Archives and databases register themselves; imported last, as they use the above.
+# Other formats, archives and databases register themselves; imported last, as they use the
+# above.
 from automl.data import archives as _archives  # noqa: E402, F401
+from automl.data import excel as _excel  # noqa: E402, F401
+from automl.data import parquet as _parquet  # noqa: E402, F401
 from automl.data import sql as _sql  # noqa: E402
