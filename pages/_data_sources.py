@@ -12,13 +12,19 @@ import streamlit as st
 
 from automl.data import LoadLimits, list_tables, load_table, preview
 from automl.data.sql import mask_url, scrub
+from automl.data.sql_roles import app_policy
 from automl.errors import AutoMLError
 from pages import _ui as ui
 from pages._show import error, md_escape
 
-LIMITS = LoadLimits(allow_local_files=False)
 TIMEOUT = 10.0  # seconds for listing tables and previews
 LISTING_KEY = "db_listings"  # {source key: DataFrame of tables}; never a password
+
+
+def _limits() -> LoadLimits:
+    """No files on this machine; an account that can read the server's files is refused
+    unless AUTOML_ALLOW_PRIVILEGED_DB=1 (read when asked, so a restart is not needed)."""
+    return LoadLimits(allow_local_files=False, privileged=app_policy())
 
 
 def _listings() -> dict:
@@ -36,7 +42,7 @@ def sqlite_file() -> None:
     if key not in _listings():
         try:
             _listings()[key] = list_tables(file, timeout=TIMEOUT, allow_local_files=False,
-                                           limits=LIMITS)
+                                           limits=_limits())
         except AutoMLError as e:
             error(e)
             return
@@ -60,7 +66,7 @@ def server() -> None:
     if st.button("Connect", key="db_connect"):
         try:
             _listings()[key] = list_tables(url, timeout=TIMEOUT, allow_local_files=False,
-                                           limits=LIMITS)
+                                           limits=_limits())
         except AutoMLError as e:
             _listings().pop(key, None)
             error(scrub(str(e), url))
@@ -87,11 +93,11 @@ def _pick_and_load(prefix: str, source, tables, name: str | None, label: str) ->
     try:
         if do_preview:
             rows = preview(source, table=table, query=query, n=20, timeout=TIMEOUT,
-                           allow_local_files=False, limits=LIMITS)
+                           allow_local_files=False, limits=_limits())
             st.markdown(f"**Preview** (first {len(rows)} rows)")
             st.dataframe(rows, width="stretch", hide_index=True)
         if do_load:
-            new = load_table(source, table=table, query=query, limits=LIMITS, name=name)
+            new = load_table(source, table=table, query=query, limits=_limits(), name=name)
             ui.set_table(new)
             st.rerun()  # redraw with the new table (and the sidebar's caption)
     except AutoMLError as e:

@@ -12,6 +12,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from automl.data.schema import Schema
+from automl.data.urls import driver_url
 from automl.errors import ConfigError, TargetError
 from automl.families import Family, FamilyContext, get_family
 from automl.metrics import Metric, get_metric
@@ -24,10 +25,6 @@ __all__ = ["STORAGE_ENV", "SearchContext", "driver_url", "make_pipeline", "open_
            "storage_url_for"]
 
 MASKED = "***"  # what a saved URL shows in place of a password (automl.data.urls.mask_url)
-
-# Plain URLs name the drivers this project installs (the `db` extra).
-_DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg",
-            "mysql": "mysql+pymysql", "mariadb": "mysql+pymysql"}
 
 
 @dataclass
@@ -113,12 +110,6 @@ def make_pipeline(schema: Schema, family: Family | str, params: dict, ctx: Famil
     family = get_family(family) if isinstance(family, str) else family
     prep = build_preprocessor(schema, ctx.task, family.prep)
     return Pipeline([("prep", prep), ("model", family.build(family.strip(params), ctx))])
-
-
-def driver_url(url: str) -> str:
-    """``postgresql://...`` -> ``postgresql+psycopg://...``; explicit drivers are kept."""
-    scheme, sep, rest = url.partition("://")
-    return f"{_DRIVERS.get(scheme, scheme)}{sep}{rest}"
 
 
 def storage_url_for(run: Run, url: str | None = None) -> str | None:
