@@ -191,3 +191,27 @@ def first_file(schema: dict, cls: str, *names: str) -> str:
         node = node["content"]["content"][name] if isinstance(name, str) else (
             node["content"][name])
     return node["file"]
+
+
+def replace(tree, match: Callable[[dict], bool], new: Callable[[dict], dict]) -> int:
+    """Replace, in place, every node for which ``match`` is true by ``new(node)``."""
+    count = 0
+    items = tree.items() if isinstance(tree, dict) else enumerate(tree) if isinstance(
+        tree, list) else []
+    for key, value in list(items):
+        if isinstance(value, dict) and "__loader__" in value and match(value):
+            tree[key] = new(value)
+            count += 1
+        elif isinstance(value, dict | list):
+            count += replace(value, match, new)
+    return count
+
+
+def json_node(value, id_: int) -> dict:
+    return {"__class__": "str", "__module__": "builtins", "__loader__": "JsonNode",
+            "content": json.dumps(value), "is_json": True, "__id__": id_}
+
+
+def tuple_node(items: list[dict], id_: int) -> dict:
+    return {"__class__": "tuple", "__module__": "builtins", "__loader__": "TupleNode",
+            "content": items, "__id__": id_}

@@ -21,7 +21,7 @@ from tests.bundle_files import (
     save,
     write,
 )
-from tests.bundle_worker import Workers
+from tests.bundle_worker import running
 
 pytestmark = pytest.mark.slow  # starts two Python processes with the model libraries
 
@@ -60,9 +60,8 @@ def _two(triple):
 
 @pytest.fixture(scope="module")
 def workers(base):
-    pool = Workers(base[2], timeout=90)
-    yield pool
-    pool.close()
+    with running(base[2], timeout=90) as pool:
+        yield pool
 
 
 def _tree_member(field):

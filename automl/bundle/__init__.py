@@ -31,8 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
+from automl.bundle._allowed import ALLOWED_TYPES
 from automl.bundle._audit import audit
-from automl.bundle._build import ALLOWED_TYPES, build
+from automl.bundle._build import build
 from automl.bundle._checks import check_built
 from automl.bundle._format import (
     FORMAT,
@@ -110,15 +111,17 @@ def read_manifest(path: str | Path) -> dict:
     unchanged file are answered from memory."""
     path = Path(path)
     read_file(path, head_only=True)  # pickles and oversized files are refused first
-    st = path.stat()
-    key = (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns, model_key())
-    if key not in _MANIFESTS:
-        with path.open("rb") as f, open_zip(f, path) as zf:
-            manifest = read_manifest_member(zf, path)
+    with path.open("rb") as f, open_zip(f, path) as zf:
+        manifest = read_manifest_member(zf, path)
+        # The file's identity: the manifest as parsed and every member's size and CRC (an
+        # edit of a member's data that keeps its CRC fails the CRC check when it is read).
+        key = (str(path.resolve()), model_key(), json.dumps(manifest, sort_keys=True),
+               tuple((i.filename, i.CRC, i.file_size) for i in zf.infolist()))
+        if key not in _MANIFESTS:
             verify(manifest, zf, path)
-        if len(_MANIFESTS) >= _CACHE_SIZE:
-            _MANIFESTS.clear()
-        _MANIFESTS[key] = manifest
+            if len(_MANIFESTS) >= _CACHE_SIZE:
+                _MANIFESTS.clear()
+            _MANIFESTS[key] = manifest
     return copy.deepcopy(_MANIFESTS[key])
 
 
@@ -132,13 +135,16 @@ def load_model(path: str | Path) -> Model:
         audit(zf, path)
     pipeline = build(data, path)
     try:
-        check_built(pipeline, manifest["task"], path)
+        check_built(pipeline, manifest["task"], len(manifest.get("classes") or []), path)
         model = Model(pipeline, manifest)
         got = list(getattr(pipeline, "classes_", []))
         if model.task != "regression" and got != list(range(len(model.classes))):
             raise ModelFileError(f"{path}: the model's classes {got} do not match the "
                                  f"manifest's {len(model.classes)} classes. {REEXPORT}")
-        model.probe()
+        try:
+            model.probe()
+        except ModelFileError as e:
+            raise ModelFileError(f"{path}: scoring a row of blanks failed: {e}") from e.__cause__
     except AutoMLError:
         raise
     except Exception as e:  # the checks read attributes of objects built from the file

@@ -2,15 +2,14 @@
 
 skops builds a file's objects from ``schema.json``: a tree of nodes, each naming a loader
 (how to build it) and a class. This walk accepts only the loaders, classes and node shapes
-that the project's own pipelines produce (found by dumping every family, every
-preprocessing step and an ensemble), so nothing else is ever constructed: no function or
-method references, no ``ConstructorFromReduceNode`` (a call of an allowed type with
-arguments from the file, such as ``lightgbm.basic.Booster(None, None, "/some/path")``), no
-cached references. It also bounds what building costs: every zip member must be read by
-exactly one node (one 64 MiB array referenced 2,000 times would ask for ~128 GiB), and the
-header of every array must agree with the member's size before numpy allocates anything.
-Every occurrence of a node is checked, including repeats of an ``__id__`` that skops would
-resolve to an earlier node.
+that the project's own pipelines produce (the allow-list in :mod:`automl.bundle._allowed`),
+so nothing else is ever constructed: no function or method references, no
+``ConstructorFromReduceNode`` (a call of an allowed type with arguments from the file, such
+as ``lightgbm.basic.Booster(None, None, "/some/path")``), no cached references. It also
+bounds what building costs: every zip member must be read by exactly one node (one 64 MiB
+array referenced 2,000 times would ask for ~128 GiB), and the header of every array must
+agree with the member's size before numpy allocates anything. Every occurrence of a node is
+checked, including repeats of an ``__id__`` that skops resolves to an earlier node.
 """
 
 from __future__ import annotations
@@ -24,100 +23,16 @@ from pathlib import Path
 import numpy as np
 from numpy.lib import format as npy
 
+from automl.bundle._allowed import KEY_TYPES, LOADERS, ROOT_CLASSES
 from automl.bundle._format import MANIFEST_NAME, REEXPORT, SCHEMA_NAME, max_model_bytes, read_member
 from automl.errors import ModelFileError, UnsafeModelError
 
-# Every class the project writes as an object (the fitted attributes of the estimators).
-OBJECT_CLASSES = frozenset({
-    "automl.ensemble.WeightedEnsemble",
-    "automl.preprocess.CategoryCleaner",
-    "automl.preprocess.DateFeatures",
-    "automl.preprocess.TextTfidf",
-    "lightgbm.basic.Booster",
-    "lightgbm.sklearn.LGBMClassifier",
-    "lightgbm.sklearn.LGBMRegressor",
-    "sklearn._loss.link.IdentityLink",
-    "sklearn._loss.link.Interval",
-    "sklearn._loss.link.LogitLink",
-    "sklearn._loss.link.MultinomialLogit",
-    "sklearn._loss.loss.HalfBinomialLoss",
-    "sklearn._loss.loss.HalfMultinomialLoss",
-    "sklearn._loss.loss.HalfSquaredError",
-    "sklearn.compose._column_transformer.ColumnTransformer",
-    "sklearn.ensemble._forest.ExtraTreesClassifier",
-    "sklearn.ensemble._forest.ExtraTreesRegressor",
-    "sklearn.ensemble._forest.RandomForestClassifier",
-    "sklearn.ensemble._forest.RandomForestRegressor",
-    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
-    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
-    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingRegressor",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "sklearn.feature_extraction.text.TfidfTransformer",
-    "sklearn.feature_extraction.text.TfidfVectorizer",
-    "sklearn.impute._base.MissingIndicator",
-    "sklearn.impute._base.SimpleImputer",
-    "sklearn.linear_model._coordinate_descent.ElasticNet",
-    "sklearn.linear_model._logistic.LogisticRegression",
-    "sklearn.linear_model._ridge.Ridge",
-    "sklearn.metrics._dist_metrics.EuclideanDistance64",
-    "sklearn.metrics._dist_metrics.ManhattanDistance64",
-    "sklearn.metrics._dist_metrics.MinkowskiDistance64",
-    "sklearn.model_selection._split.KFold",
-    "sklearn.neighbors._ball_tree.BallTree",
-    "sklearn.neighbors._classification.KNeighborsClassifier",
-    "sklearn.neighbors._kd_tree.KDTree",
-    "sklearn.neighbors._regression.KNeighborsRegressor",
-    "sklearn.pipeline.Pipeline",
-    "sklearn.preprocessing._data.StandardScaler",
-    "sklearn.preprocessing._encoders.OneHotEncoder",
-    "sklearn.preprocessing._function_transformer.FunctionTransformer",
-    "sklearn.preprocessing._label.LabelEncoder",
-    "sklearn.preprocessing._target_encoder.TargetEncoder",
-    "sklearn.tree._classes.DecisionTreeClassifier",
-    "sklearn.tree._classes.DecisionTreeRegressor",
-    "sklearn.tree._classes.ExtraTreeClassifier",
-    "sklearn.tree._classes.ExtraTreeRegressor",
-    "xgboost.core.Booster",
-    "xgboost.sklearn.XGBClassifier",
-    "xgboost.sklearn.XGBRegressor",
-})
-ROOT_CLASSES = frozenset({"sklearn.pipeline.Pipeline", "automl.ensemble.WeightedEnsemble"})
-# Types a file may name (dtype parameters, dict key types, a defaultdict's factory).
-TYPE_NAMES = frozenset({"builtins.str", "builtins.int", "builtins.float", "builtins.bool",
-                        "collections.OrderedDict", "numpy.float32", "numpy.float64",
-                        "numpy.int32", "numpy.int64"})
-KEY_TYPES = frozenset({"builtins.str", "builtins.int", "numpy.int64"})
-_SCALARS = frozenset({"numpy.ndarray", "numpy.float32", "numpy.float64", "numpy.int32",
-                      "numpy.int64", "numpy.uint32", "numpy.uint64", "numpy.bool_"})
-# loader -> (classes it may build, keys besides the four every node has)
-LOADERS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "ObjectNode": (OBJECT_CLASSES, frozenset({"content"})),
-    "DictNode": (frozenset({"builtins.dict"}), frozenset({"content", "key_types"})),
-    "ListNode": (frozenset({"builtins.list"}), frozenset({"content"})),
-    "TupleNode": (frozenset({"builtins.tuple"}), frozenset({"content"})),
-    "JsonNode": (frozenset({"builtins.str"}), frozenset({"content", "is_json"})),
-    "TypeNode": (TYPE_NAMES, frozenset()),
-    "NdArrayNode": (_SCALARS, frozenset({"type", "file", "content", "shape"})),
-    "DTypeNode": (frozenset({"numpy.dtype"}), frozenset({"content"})),
-    "SliceNode": (frozenset({"builtins.slice"}), frozenset({"content"})),
-    "BytearrayNode": (frozenset({"builtins.bytearray"}), frozenset({"file"})),
-    "DefaultDictNode": (frozenset({"collections.defaultdict"}), frozenset({"content"})),
-    "RandomGeneratorNode": (frozenset({"numpy.random._generator.Generator"}),
-                            frozenset({"content"})),
-    "LossNode": (frozenset({f"sklearn._loss._loss.{c}" for c in (
-        "CyHalfBinomialLoss", "CyHalfMultinomialLoss", "CyHalfSquaredError")}),
-        frozenset({"__reduce__", "content"})),
-    "TreeNode": (frozenset({"sklearn.tree._tree.Tree"}), frozenset({"__reduce__", "content"})),
-    "SparseMatrixNode": (frozenset({"scipy.sparse._csr.csr_matrix",
-                                    "scipy.sparse._csc.csc_matrix"}),
-                         frozenset({"type", "file"})),
-}
 _BASE = frozenset({"__class__", "__module__", "__loader__", "__id__"})
 _LEAVES = frozenset({"JsonNode", "TypeNode", "NdArrayNode", "BytearrayNode", "SparseMatrixNode"})
 _EXTENSIONS = {"NdArrayNode": ".npy", "BytearrayNode": ".bin", "SparseMatrixNode": ".npz"}
 _NPZ_MEMBERS = frozenset({"data.npy", "indices.npy", "indptr.npy", "format.npy", "shape.npy"})
 MAX_SCHEMA_BYTES = 64 * 2**20
-MAX_DEPTH = 200  # nodes from the root; real pipelines need about 30
+MAX_DEPTH = 200  # nodes from the root; an ensemble of every family needs 21
 MAX_NDIM = 4
 
 
@@ -218,7 +133,10 @@ class _Walk:
     on_tuple = on_list
 
     def on_json(self, node):
-        if not isinstance(node.get("content"), str) or node.get("is_json") is not True:
+        """skops writes containers as their own nodes, so a JSON value is a scalar."""
+        content = node.get("content")
+        if not isinstance(content, str) or node.get("is_json") is not True or \
+                content.lstrip()[:1] in ("[", "{"):
             raise _refuse(self.path, "a malformed JSON value")
         return []
 

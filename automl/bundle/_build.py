@@ -17,37 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
+from automl.bundle._allowed import ALLOWED_TYPES
 from automl.bundle._format import REEXPORT
 from automl.bundle._lightgbm import check_model_text
 from automl.bundle._xgboost import rebuild
 from automl.errors import ModelFileError, UnsafeModelError
 
-# The types skops does not trust by default that automl pipelines contain; every other type
-# is refused before this list is consulted (see automl.bundle._audit.OBJECT_CLASSES).
-ALLOWED_TYPES = frozenset({
-    "automl.ensemble.WeightedEnsemble",
-    "automl.preprocess.CategoryCleaner",
-    "automl.preprocess.DateFeatures",
-    "automl.preprocess.TextTfidf",
-    "collections.OrderedDict",
-    "lightgbm.basic.Booster",
-    "lightgbm.sklearn.LGBMClassifier",
-    "lightgbm.sklearn.LGBMRegressor",
-    "numpy.dtype",
-    "scipy.sparse._csc.csc_matrix",
-    "scipy.sparse._csr.csr_matrix",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "sklearn.metrics._dist_metrics.EuclideanDistance64",
-    "sklearn.metrics._dist_metrics.ManhattanDistance64",
-    "sklearn.metrics._dist_metrics.MinkowskiDistance64",
-    "sklearn.model_selection._split.KFold",
-    "sklearn.neighbors._ball_tree.BallTree",
-    "sklearn.neighbors._kd_tree.KDTree",
-    "sklearn.tree._tree.Tree",
-    "xgboost.core.Booster",
-    "xgboost.sklearn.XGBClassifier",
-    "xgboost.sklearn.XGBRegressor",
-})
 MAX_OUTPUTS, MAX_CLASSES = 1, 100_000
 
 
@@ -64,8 +39,11 @@ def build(data: bytes, path: Path):
             audit_tree(tree, trusted=trusted)
             _Calls(path).walk(tree)
             return tree.construct()
-    except (ModelFileError, MemoryError):
+    except ModelFileError:
         raise
+    except RecursionError:  # ids that make an object contain itself (skops builds in Python)
+        raise ModelFileError(f"{path} could not be rebuilt: its objects refer to themselves or "
+                             f"nest too deeply. {REEXPORT}") from None
     except Exception as e:  # typically a library version that cannot read the saved state
         raise ModelFileError(f"{path} could not be rebuilt ({type(e).__name__}: {str(e)[:300]})."
                              f" {REEXPORT}") from e

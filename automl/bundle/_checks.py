@@ -31,15 +31,15 @@ _PLAIN = (np.ndarray, np.generic, np.dtype, np.random.Generator, str, bytes, int
 _BOOSTERS = ("xgboost.core.", "lightgbm.basic.")
 
 
-def check_built(obj, task: str, path: Path) -> None:
+def check_built(obj, task: str, n_classes: int, path: Path) -> None:
     """Refuse a built pipeline whose arrays native code could not index safely, or that is
-    not a model for ``task``."""
-    _Checks(path).run(obj, task)
+    not a model for ``task`` with ``n_classes`` classes (0 for regression)."""
+    _Checks(path, n_classes).run(obj, task)
 
 
 class _Checks:
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, path: Path, n_classes: int):
+        self.path, self.n_classes = path, n_classes
 
     def refuse(self, where: str, what: str) -> UnsafeModelError:
         return UnsafeModelError(f"{self.path}: {where} {what}; automl does not write such a "
@@ -115,6 +115,7 @@ class _Checks:
 
         where = type(obj).__name__
         try:
+            self.sizes(obj)
             if hasattr(obj, "tree_") and type(obj).__module__ == "sklearn.tree._classes":
                 check_tree(obj.tree_, _width(obj))
             elif hasattr(obj, "estimators_") and type(obj).__module__.startswith(
@@ -136,6 +137,19 @@ class _Checks:
             raise self.refuse(f"a {where}", str(e)) from None
         except (AttributeError, TypeError, ValueError, IndexError, KeyError) as e:
             raise self.refuse(f"a {where}", f"has unusable fitted attributes ({e})") from None
+
+    def sizes(self, est) -> None:
+        """Output counts the estimators allocate from: those of the manifest (a forest with
+        10**12 classes would ask for that many columns of zeros per row)."""
+        expected = {"n_outputs_": {1}, "n_trees_per_iteration_": {1, self.n_classes}}
+        if self.n_classes:
+            expected["n_classes_"] = {self.n_classes}
+        for name, allowed in expected.items():
+            value = getattr(est, name, None)
+            if value is not None and not (isinstance(value, int | np.integer) and value in
+                                          allowed):
+                raise TreeError(f"has {name} = {value!r:.30}, for a model of "
+                                f"{self.n_classes or 'no'} classes")
 
     def hist_boosting(self, est) -> None:
         per_iteration, width = est.n_trees_per_iteration_, _width(est)

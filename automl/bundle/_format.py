@@ -104,7 +104,8 @@ def open_zip(data, path: Path) -> zipfile.ZipFile:
     any member is inflated."""
     try:
         zf = zipfile.ZipFile(data if hasattr(data, "read") else io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, RuntimeError) as e:
+        # RuntimeError: NotImplementedError for a zip version this Python cannot read
         raise ModelFileError(f"{path} is not an automl model file (a damaged zip: {e}).") from e
     infos, cap = zf.infolist(), max_model_bytes()
     names = [i.filename for i in infos]
@@ -136,7 +137,7 @@ def read_member(zf: zipfile.ZipFile, name: str, path: Path, limit: int | None = 
     try:
         with zf.open(info) as f:
             body = f.read(info.file_size + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError) as e:
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError, RuntimeError) as e:
         raise ModelFileError(f"{path} is damaged ({e}). {REEXPORT}") from e
     if len(body) != info.file_size:
         raise ModelFileError(f"{path} is damaged (the member {name} is not the size its zip "
