@@ -167,7 +167,30 @@ def schema(rng, parts, raw):
     return _sealed({**parts, SCHEMA: json.dumps(tree).encode()}), "schema: " + what
 
 
+def sparse(rng, parts, raw):
+    """One value of a sparse matrix's index arrays (or data) set to an extreme."""
+    name = next(n for n in parts if n.endswith(".npz"))
+    with zipfile.ZipFile(io.BytesIO(parts[name])) as z:
+        inner = {i.filename: load_npy(z.read(i)) for i in z.infolist()}
+    field = ["indices.npy", "indptr.npy", "data.npy", "shape.npy"][rng.integers(4)]
+    arr = inner[field].copy()
+    if arr.size:
+        value = EXTREMES[rng.integers(len(EXTREMES))]
+        try:
+            arr.reshape(-1)[rng.integers(arr.size)] = value
+        except OverflowError:
+            arr.reshape(-1)[0] = -1
+    inner[field] = arr
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for key, value in inner.items():
+            z.writestr(key, dump_npy(value))
+    return _sealed({**parts, name: buf.getvalue()}), f"sparse: {field} edited"
+
+
 def array(rng, parts, raw):
+    if any(n.endswith(".npz") for n in parts) and rng.random() < 0.5:
+        return sparse(rng, parts, raw)
     names = [n for n in parts if n.endswith(".npy")]
     arrays = {n: load_npy(parts[n]) for n in names}
     weighted = [n for n in names if arrays[n].dtype.names or arrays[n].size > 1] or names

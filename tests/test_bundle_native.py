@@ -131,6 +131,8 @@ ARRAY_EDITS = {  # family -> edits of one array member: (name, pick member, edit
            ("cycle", _tree_member("nodes"), _forest),
            ("NaN value", _tree_member("values"), lambda a: a.__setitem__((0, 0, 0), np.nan))],
     "hgb": [("feature 2**31", _predictor_member, _set("feature_idx", 2**31)),
+            # found by the fuzz (seed 13, mutant 1793): feature_idx is signed
+            ("negative feature", _predictor_member, _set("feature_idx", -(2**62))),
             ("child 10**6", _predictor_member, _set("left", 10**6)),
             ("categorical", _predictor_member, _set("is_categorical", 1)),
             ("NaN value", _predictor_member, _set("value", np.nan, at=-1))],

@@ -134,7 +134,7 @@ class _Checks:
                     obj.func is not None or obj.inverse_func is not None):
                 raise TreeError("calls a function")
         except TreeError as e:
-            raise self.refuse(f"a {where}", str(e)) from None
+            raise self.refuse(f"a {where}", f"is not as it was fitted: {e}") from None
         except (AttributeError, TypeError, ValueError, IndexError, KeyError) as e:
             raise self.refuse(f"a {where}", f"has unusable fitted attributes ({e})") from None
 

@@ -28,8 +28,9 @@ SCHEMA_NAME = "schema.json"
 FORMAT, FORMAT_VERSION = "automl-model", 2
 TASKS = ("binary", "multiclass", "regression")
 KEY_ENV, SIZE_ENV = "AUTOML_MODEL_KEY", "AUTOML_MAX_MODEL_BYTES"
-# What a model file may unpack to, in all and per member (the largest test model is ~20 MB;
-# a forest on millions of rows can be a few hundred MB). Overridden by AUTOML_MAX_MODEL_BYTES.
+# What a model file may be and unpack to (a forest of 100 trees on 20,000 rows is 7 MB, on two
+# million rows several hundred MB; loading needs about three times this in memory).
+# Overridden by AUTOML_MAX_MODEL_BYTES.
 MAX_MODEL_BYTES = 2**30
 MAX_MANIFEST_BYTES = 16 * 2**20
 MAX_MEMBERS = 200_000

@@ -87,7 +87,7 @@ def check_predictor(predictor, n_features: int, categorical) -> None:
     leaf = nodes["is_leaf"] == 1
     check_children(nodes["left"].astype(np.int64), nodes["right"].astype(np.int64), leaf)
     inner = nodes[~leaf]
-    if (inner["feature_idx"] >= n_features).any():
+    if (inner["feature_idx"] < 0).any() or (inner["feature_idx"] >= n_features).any():
         raise TreeError(f"a split on a feature outside 0..{n_features - 1}")
     if not (np.isfinite(nodes["value"]).all() and np.isfinite(inner["num_threshold"][
             inner["is_categorical"] == 0]).all()):
