@@ -18,7 +18,6 @@ checks, in order, before the model is returned:
 
 from __future__ import annotations
 
-import copy
 import importlib
 import io
 import json
@@ -56,14 +55,15 @@ from automl.errors import AutoMLError, ModelFileError
 
 __all__ = ["ALLOWED_TYPES", "MANIFEST_NAME", "Model", "load_model", "read_manifest", "save_model"]
 
-_MANIFESTS: dict[tuple, dict] = {}  # read_manifest's verified results, by file identity
+_MANIFESTS: dict[tuple, bool] = {}  # the files read_manifest verified, by identity
 _CACHE_SIZE = 256
 
 
 def save_model(path: str | Path, pipeline, manifest: dict) -> Path:
     """Write ``pipeline`` and ``manifest`` to exactly ``path``, atomically (a reader never
     sees half a file), sealed with a digest (and signed when AUTOML_MODEL_KEY is set).
-    Returns the path. Refuses a pipeline that :func:`load_model` would refuse to build."""
+    Returns the path. Refuses a pipeline holding types or node shapes that
+    :func:`load_model` refuses."""
     path = Path(path)
     manifest = dict(manifest)
     if isinstance(manifest.get("schema"), Schema):
@@ -117,12 +117,12 @@ def read_manifest(path: str | Path) -> dict:
         # edit of a member's data that keeps its CRC fails the CRC check when it is read).
         key = (str(path.resolve()), model_key(), json.dumps(manifest, sort_keys=True),
                tuple((i.filename, i.CRC, i.file_size) for i in zf.infolist()))
-        if key not in _MANIFESTS:
+        if key not in _MANIFESTS:  # app sessions are threads: the dict is shared
             verify(manifest, zf, path)
             if len(_MANIFESTS) >= _CACHE_SIZE:
                 _MANIFESTS.clear()
-            _MANIFESTS[key] = manifest
-    return copy.deepcopy(_MANIFESTS[key])
+            _MANIFESTS[key] = True
+    return manifest
 
 
 def load_model(path: str | Path) -> Model:
