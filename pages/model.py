@@ -75,8 +75,8 @@ st.page_link("pages/explain.py", label="What drives its predictions: the Explain
 versions = manifest.get("library_versions") or {}
 st.markdown("**Library versions:** " + md(", ".join(f"{k} {v}" for k, v in versions.items()
                                                     if v)))
-st.caption(md(f"Saved {manifest.get('created_at', '?')} · payload sha256 "
-              f"{str(manifest.get('payload_sha256', ''))[:16]}…"))
+st.caption(md(f"Saved {manifest.get('created_at', '?')} · sha256 (manifest and payload) "
+              f"{str(manifest.get('sha256', ''))[:16]}…"))
 
 st.subheader("Use it")
 st.code(f"""import automl
