@@ -124,11 +124,14 @@ _SEARCHES = {"train": _ENDED, "supervise": _ENDED,  # what an interruption leave
 
 
 def _train(args) -> int:
-    from automl.api import as_table, train
+    from automl.data import load_table
+
+    # the table first: bad input is refused before the search's libraries are imported
+    table = load_table(args.data, coerce_numbers=args.coerce_numbers, table=args.table,
+                       query=args.query)
+    from automl.api import train
     from automl.cli_view import ProgressView, print_leaderboard
 
-    table = as_table(args.data, coerce_numbers=args.coerce_numbers, table=args.table,
-                     query=args.query)
     for w in table.warnings:
         print(f"warning: {w}", file=sys.stderr)
     view = ProgressView(enabled=not args.quiet)

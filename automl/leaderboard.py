@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import optuna
+from typing import TYPE_CHECKING
+
 import pandas as pd
+
+if TYPE_CHECKING:  # optuna is not imported for the type alone: `import automl` stays light
+    import optuna
 
 __all__ = ["COLUMNS", "best_per_family", "leaderboard"]
 
@@ -59,6 +63,5 @@ def best_per_family(board: pd.DataFrame) -> pd.DataFrame:
 
 
 def study_leaderboard(study: optuna.Study) -> pd.DataFrame:
-    direction = "maximize" if study.direction == optuna.study.StudyDirection.MAXIMIZE \
-        else "minimize"
+    direction = "maximize" if study.direction.name == "MAXIMIZE" else "minimize"
     return leaderboard(study.get_trials(deepcopy=False), direction)
