@@ -7,7 +7,6 @@ import io
 import json
 import os
 import pickle
-import time
 import zipfile
 from pathlib import Path
 
@@ -308,15 +307,16 @@ def test_allow_list_is_fixed_and_covers_our_transformers():
 
 
 @pytest.mark.slow
-def test_scores_100k_rows_quickly(tmp_path, binary_model):
+def test_scores_100k_rows_in_one_call(tmp_path, binary_model):
+    """Throughput is a benchmark's business (no timed assertion here): 100k rows score in one
+    call, in order, with probabilities that sum to one."""
     X, _, _ = make_data("binary", n=100_000, seed=1)
     model = load_model(binary_model[0])
-    model.predict(X.head(100))  # warm up
-    start = time.perf_counter()
     out = model.predict(X)
-    rate = len(X) / (time.perf_counter() - start)
-    assert len(out) == 100_000
-    assert rate >= 10_000, f"{rate:,.0f} rows/s"
+    assert len(out) == 100_000 and out.index.equals(X.index)
+    assert np.allclose(out.filter(like="proba_").sum(axis=1), 1.0)
+    alone = model.predict(X.tail(5))  # a row scores the same alone as in the batch
+    assert np.allclose(alone.filter(like="proba_"), out.tail(5).filter(like="proba_"))
 
 
 def test_bytes_in_memory_are_the_bytes_loaded(binary_model):
