@@ -146,6 +146,8 @@ SCHEMA_EDITS = {
              ("cycle", _lightgbm(r"^left_child=(\S+) (\S+)", r"left_child=\1 0")),
              ("tree size", _lightgbm(r"^tree_sizes=\d+", "tree_sizes=5")),
              ("fewer thresholds", _lightgbm(r"^threshold=\S+ ", "threshold=")),
+             ("NaN threshold", _lightgbm(r"^threshold=\S+ ", "threshold=nan ")),
+             ("-inf threshold", _lightgbm(r"^threshold=\S+ ", "threshold=-inf ")),
              ("num_leaves", _lightgbm(r"^num_leaves=\d+", "num_leaves=400")),
              ("trees per iteration", _lightgbm(r"^num_tree_per_iteration=1",
                                                "num_tree_per_iteration=3"))],
@@ -231,3 +233,36 @@ def test_every_ensemble_member_is_checked(base, workers, tmp_path):
                      _set("feature", 2**31))
     assert workers.run([dst])[str(dst)]["outcome"] == "UnsafeModelError"
 
+
+@pytest.mark.parametrize("family", ["hgb", "rf", "lgbm", "xgb"])
+def test_a_split_that_sends_missing_values_apart_loads(family, tmp_path):
+    """A split on missingness has threshold +inf (every number left, missing right): a real
+    model, not a crafted one, so it loads and scores."""
+    import pandas as pd
+
+    from automl.bundle import load_model, save_model
+    from automl.data.schema import ColumnInfo, Kind, Schema
+    from automl.families import REGISTRY, FamilyContext
+    from automl.search.context import make_pipeline
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=600)
+    y = (np.arange(600) % 3 == 0).astype(int)
+    x[y == 1] = np.nan  # the class is exactly "x is missing"
+    X = pd.DataFrame({"x": x, "z": rng.normal(size=600)})
+    schema = Schema((ColumnInfo("x", Kind.NUMERIC, "float64", int(np.isnan(x).sum()), 400),
+                     ColumnInfo("z", Kind.NUMERIC, "float64", 0, 600)))
+    fam = REGISTRY[family]
+    ctx = FamilyContext(task="binary", n_rows=600, n_columns=2, n_classes=2)
+    pipe = make_pipeline(schema, fam, fam.defaults(ctx)[0], ctx).fit(X, y)
+    if family == "hgb":
+        nodes = [p.nodes for p in pipe.named_steps["model"]._predictors[0]]
+        assert any(np.isinf(n["num_threshold"][n["is_leaf"] == 0]).any() for n in nodes)
+    if family == "lgbm":
+        text = pipe.named_steps["model"].booster_.model_to_string()
+        assert any(" inf" in line or "=inf" in line for line in text.split("\n")
+                   if line.startswith("threshold="))
+    path = save_model(tmp_path / "m.skops", pipe, {"task": "binary", "classes": [0, 1],
+                                                    "schema": schema.to_dict()})
+    scores = load_model(path).predict(X.head(30))
+    assert (scores["prediction"].to_numpy() == y[:30]).all()

@@ -196,6 +196,9 @@ def _numbers(text: str, kind, key: str) -> list:
     parts = text.split(" ")
     if kind is int:
         return [_int(p) for p in parts]
-    if not all(_finite(p) for p in parts):
+    # A split that sends only the missing values one way has threshold inf, as LightGBM
+    # writes it; a comparison with it is defined. NaN or -inf are never written.
+    allowed = {"inf"} if key == "threshold" else set()
+    if not all(p in allowed or _finite(p) for p in parts):
         raise _Bad(f"{key} has a value that is not a finite number")
     return parts

@@ -8,7 +8,8 @@ stops (skops refuses to trust both types by default for this reason). Building t
 nodes; a ``TreePredictor`` only gets attributes), so the arrays are checked right after the
 build, before the model is returned: every child inside the tree and after its parent (so
 there is no cycle), every node but the root reached exactly once, features inside the
-input, thresholds and values finite, the recorded depth the real one.
+input, thresholds numbers (+inf splits off missing values) and values finite, the
+recorded depth the real one.
 """
 
 from __future__ import annotations
@@ -56,8 +57,9 @@ def check_tree(tree, n_features: int) -> None:
     if (feature[leaf] != TREE_UNDEFINED).any() or (feature[~leaf] < 0).any() or (
             feature[~leaf] >= n_features).any():
         raise TreeError(f"a split on a feature outside 0..{n_features - 1}")
-    if not (np.isfinite(nodes["threshold"][~leaf]).all() and np.isfinite(values).all()):
-        raise TreeError("a threshold or value is not a finite number")
+    # +inf is a real threshold: a split that sends every value left and missing ones right
+    if np.isnan(nodes["threshold"][~leaf]).any() or not np.isfinite(values).all():
+        raise TreeError("a threshold or value is not a number")
     if not np.isin(nodes["missing_go_to_left"], (0, 1)).all():
         raise TreeError("a split with an unknown direction for missing values")
     if state["max_depth"] != depth:
@@ -89,9 +91,9 @@ def check_predictor(predictor, n_features: int, categorical) -> None:
     inner = nodes[~leaf]
     if (inner["feature_idx"] < 0).any() or (inner["feature_idx"] >= n_features).any():
         raise TreeError(f"a split on a feature outside 0..{n_features - 1}")
-    if not (np.isfinite(nodes["value"]).all() and np.isfinite(inner["num_threshold"][
-            inner["is_categorical"] == 0]).all()):
-        raise TreeError("a threshold or value is not a finite number")
+    if not np.isfinite(nodes["value"]).all() or np.isnan(inner["num_threshold"][
+            inner["is_categorical"] == 0]).any():
+        raise TreeError("a threshold or value is not a number")
     cats = inner[inner["is_categorical"] == 1]
     if len(cats):
         mask = np.asarray(categorical if categorical is not None else [], dtype=object)
