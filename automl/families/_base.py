@@ -47,8 +47,13 @@ class Family(ABC):
     prep: ClassVar[PrepOptions] = PrepOptions()
     # How SHAP explains it: "tree" (TreeSHAP), "linear", or "permutation".
     explainer: ClassVar[str] = "permutation"
-    # Expected cost of one fit relative to a small gradient-boosting model; orders defaults.
+    # Expected cost of one fit relative to a small gradient-boosting model.
     cost: ClassVar[float] = 1.0
+    # Order of the families' first trials (lower first): the strongest per second first.
+    priority: ClassVar[int] = 50
+    # Whether a trial's fold models may be the final model (bagging): for families whose
+    # fitted models are small and quick to save and load; others are refitted on all rows.
+    bag: ClassVar[bool] = False
 
     @abstractmethod
     def suggest(self, trial: optuna.Trial, ctx: FamilyContext) -> dict[str, Any]:
@@ -61,6 +66,19 @@ class Family(ABC):
     @abstractmethod
     def build(self, params: dict[str, Any], ctx: FamilyContext):
         """An unfitted estimator from unprefixed parameters."""
+
+    def fit(self, pipe, X, y, *, X_val=None, y_val=None, deadline: float | None = None
+            ) -> dict[str, Any]:
+        """Fit ``pipe`` (preprocessing + this family's model) on one fold and return what
+        the fit found that a refit should reuse (boosting: its rounds). ``X_val``/``y_val``
+        are the fold's validation rows (early stopping may use them); ``deadline``
+        (``time.monotonic()``) is when an anytime model should stop growing."""
+        pipe.fit(X, y)
+        return {}
+
+    def refit_params(self, params: dict[str, Any], infos: list[dict]) -> dict[str, Any]:
+        """Prefixed parameters for the refit on all rows, from what the folds found."""
+        return params
 
     def p(self, key: str) -> str:
         """The prefixed parameter name."""

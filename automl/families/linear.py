@@ -16,6 +16,8 @@ class Linear(Family):
     explainer = "linear"
     prep = PrepOptions(scale=True, impute=True)
     cost = 0.2
+    priority = 15
+    bag = True
 
     def suggest(self, trial, ctx: FamilyContext) -> dict[str, Any]:
         p = self.p

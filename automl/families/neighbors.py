@@ -15,6 +15,7 @@ class KNearestNeighbors(Family):
     title = "k-nearest neighbours"
     prep = PrepOptions(scale=True, impute=True)
     cost = 0.5
+    priority = 60
 
     def suggest(self, trial, ctx: FamilyContext) -> dict[str, Any]:
         p = self.p
