@@ -55,7 +55,8 @@ def test_family_scores_has_one_box_per_family(run):
     assert [t.type for t in chart.figure.data] == ["box", "box"]
     assert {t.name for t in chart.figure.data} == {"Linear", "LightGBM"}  # family titles
     done = plots.load_study(run).get_trials(states=(optuna.trial.TrialState.COMPLETE,))
-    assert sum(len(t.y) for t in chart.figure.data) == len(done) >= 4  # a point per trial
+    # a point per complete trial (of 4; the pruner may stop one after its first fold)
+    assert sum(len(t.y) for t in chart.figure.data) == len(done) >= 2
 
 
 def test_param_importances_and_parallel_coordinate_per_family(run):

@@ -3,6 +3,7 @@ rows within what is left of the budget."""
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -10,13 +11,17 @@ import optuna
 
 from automl.ensemble import WeightedEnsemble, greedy_weights
 from automl.families import get_family
+from automl.search.bagging import KEEP as MAX_CANDIDATES
+from automl.search.bagging import load_fold_models
 from automl.search.context import SearchContext, make_pipeline
 
-__all__ = ["FinalModel", "choose_and_refit", "refit_estimate"]
+__all__ = ["FinalModel", "choose_and_refit", "refit_estimate", "refit_reserve"]
 
 # Refit on all rows: more rows than a CV fold, and a margin for a slow machine.
 REFIT_MARGIN = 1.5
-MAX_CANDIDATES = 10
+LOAD_S = 0.3  # reading one trial's kept fold models
+# "bag": members are their trials' kept fold models where kept; "refit": always refit.
+FINAL_MODE = os.environ.get("AUTOML_FINAL", "bag")
 
 
 @dataclass
@@ -51,24 +56,58 @@ def likely_members(trials, maximize: bool, n: int = 3) -> list[optuna.trial.Froz
 
 def choose_and_refit(ctx: SearchContext, trials, deadline: float, save_s: float = 0.5
                      ) -> FinalModel:
-    """Refit a greedy ensemble when its out-of-fold score beats the best trial and all its
-    members can be refitted before ``deadline`` (by their fold fit times); else the best."""
+    """The final model: a greedy ensemble when its out-of-fold score beats the best trial,
+    else the best trial. Each member is its trial's kept fold models (bagging, no refit)
+    or, where those were not kept, a refit on all rows; an ensemble whose refits would not
+    finish before ``deadline`` (by their fold fit times) gives way to the best trial."""
     maximize = ctx.metric.direction == "maximize"
     order = ranked(trials, maximize)
-    best = order[0]
-    weights, ens_score = _ensemble_weights(ctx, order)
-    folds = len(ctx.folds)
+    best, folds = order[0], len(ctx.folds)
     by_number = {t.number: t for t in order}
-    if len(weights) > 1 and ctx.metric.better(ens_score, best.value):
-        members = [by_number[n] for n in sorted(weights, key=weights.get, reverse=True)]
-        needed = sum(refit_estimate(t, folds) for t in members)
-        if time.time() + needed <= deadline - save_s:
-            est = WeightedEnsemble.from_fitted([_refit(ctx, t) for t in members],
-                                               [weights[t.number] for t in members], ctx.task)
-            return FinalModel(est, "ensemble", ens_score, [
-                {"trial": t.number, "family": t.params["family"], "weight": weights[t.number],
-                 "params": _params(t)} for t in members])
-    return FinalModel(_refit(ctx, best), best.params["family"], best.value)
+    weights, ens_score = _ensemble_weights(ctx, order)
+    if not (len(weights) > 1 and ctx.metric.better(ens_score, best.value)):
+        weights, ens_score = {best.number: 1.0}, best.value
+    parts = {n: _kept(ctx, by_number[n]) for n in weights}
+    needed = sum(refit_estimate(by_number[n], folds) for n, p in parts.items() if p is None)
+    if len(weights) > 1 and time.time() + needed > deadline - save_s:
+        weights, ens_score = {best.number: 1.0}, best.value
+        parts = {best.number: parts.get(best.number, _kept(ctx, best))}
+    members = [by_number[n] for n in sorted(weights, key=weights.get, reverse=True)]
+    estimators, shares = [], []
+    for t in members:
+        fitted = parts[t.number] or [_refit(ctx, t)]
+        estimators += fitted
+        shares += [weights[t.number] / len(fitted)] * len(fitted)
+    if len(estimators) == 1:
+        return FinalModel(estimators[0], best.params["family"], best.value)
+    est = WeightedEnsemble.from_fitted(estimators, shares, ctx.task)
+    family = "ensemble" if len(members) > 1 else best.params["family"]
+    return FinalModel(est, family, ens_score, [
+        {"trial": t.number, "family": t.params["family"], "weight": weights[t.number],
+         "params": _params(t), "bagged": parts[t.number] is not None} for t in members])
+
+
+def _kept(ctx: SearchContext, trial) -> list | None:
+    """The trial's fold models when bagging is on and they were kept whole."""
+    if FINAL_MODE != "bag" or not get_family(trial.params["family"]).bag:
+        return None
+    pipes = load_fold_models(ctx.run, trial.number)
+    if not pipes or len(pipes) != len(ctx.folds):
+        return None
+    if ctx.task != "regression" and any(
+            len(getattr(p, "classes_", ())) != ctx.family_ctx.n_classes for p in pipes):
+        return None  # a fold without some class: its probabilities would not line up
+    return pipes
+
+
+def refit_reserve(ctx: SearchContext, trials, maximize: bool) -> float:
+    """Seconds to keep for building the final model: refits of the likely members whose
+    fold models are not kept, and reading the kept ones."""
+    folds, total = len(ctx.folds), 0.0
+    for t in likely_members(trials, maximize):
+        kept = FINAL_MODE == "bag" and (ctx.run.path / "folds" / f"{t.number}.skops").exists()
+        total += LOAD_S if kept else refit_estimate(t, folds)
+    return total
 
 
 def _ensemble_weights(ctx, order) -> tuple[dict[int, float], float | None]:
@@ -100,8 +139,9 @@ def _refit(ctx: SearchContext, trial):
     up to 15x slower here whenever other work shared the cores, which broke the budget."""
     from threadpoolctl import threadpool_limits
 
-    pipe = make_pipeline(ctx.schema, get_family(trial.params["family"]), trial.params,
-                         ctx.refit_context(1))
+    family = get_family(trial.params["family"])
+    params = family.refit_params(trial.params, trial.user_attrs.get("fold_info") or [])
+    pipe = make_pipeline(ctx.schema, family, params, ctx.refit_context(1))
     with threadpool_limits(1):
         return pipe.fit(ctx.X, ctx.y)
 

@@ -13,10 +13,21 @@ import numpy as np
 import optuna
 
 from automl.families import get_family
+from automl.search.bagging import keep_fold_models, worth_keeping
 from automl.search.context import SearchContext, make_pipeline
 from automl.search.stopping import StopRequested, StopSignal
 
-__all__ = ["Objective", "predict_scores"]
+__all__ = ["Objective", "fair_share", "predict_scores"]
+
+# A trial may take this share of the search time left (each worker's trials alike), so that
+# no single configuration can use up the budget of the others.
+SHARE = 1 / 3
+MIN_TRIAL_S = 0.5
+
+
+def fair_share(seconds_left: float) -> float:
+    """Seconds one trial may take: a share of what is left, at least ``MIN_TRIAL_S``."""
+    return max(MIN_TRIAL_S, seconds_left * SHARE)
 
 
 def predict_scores(pipe, X, task: str, n_classes: int) -> np.ndarray:
@@ -43,44 +54,54 @@ class Objective:
         params = family.suggest(trial, ctx.family_ctx)
         k = ctx.family_ctx.n_classes
         oof = np.zeros((len(ctx.y), k) if ctx.task != "regression" else len(ctx.y))
-        scores, fit_s, predict_s, n_pred = [], 0.0, 0.0, 0
+        scores, infos, pipes, fit_s, predict_s, n_pred = [], [], [], 0.0, 0.0, 0
         fit_started = None
+        end = time.monotonic() + fair_share(self.stop.seconds_left())
         try:
             for step, (tr, va) in enumerate(ctx.folds):
                 if self.stop.requested():
                     raise StopRequested
                 pipe = make_pipeline(ctx.schema, family, params, ctx.family_ctx)
                 t0 = fit_started = time.perf_counter()
+                deadline = time.monotonic() + (end - time.monotonic()) / (len(ctx.folds) - step)
                 with self.stop.fitting():
-                    pipe.fit(ctx.X.iloc[tr], ctx.y[tr])
+                    infos.append(family.fit(pipe, ctx.X.iloc[tr], ctx.y[tr],
+                                            X_val=ctx.X.iloc[va], y_val=ctx.y[va],
+                                            deadline=deadline))
                     t1 = time.perf_counter()
                     pred = predict_scores(pipe, ctx.X.iloc[va], ctx.task, k)
                 t2, fit_started = time.perf_counter(), None
                 fit_s, predict_s, n_pred = fit_s + t1 - t0, predict_s + t2 - t1, n_pred + len(va)
                 oof[va] = pred
+                pipes.append(pipe)
                 scores.append(ctx.metric(ctx.y[va], pred))
                 trial.report(scores[-1], step)
-                if trial.should_prune():
-                    self._record(trial, scores, fit_s, predict_s, n_pred)
+                if step < len(ctx.folds) - 1 and trial.should_prune():
+                    self._record(trial, scores, fit_s, predict_s, n_pred, infos)
                     raise optuna.TrialPruned(f"pruned after fold {step + 1}")
         except StopRequested:
             if fit_started is not None:  # interrupted in a fit: that time was spent fitting
                 fit_s += time.perf_counter() - fit_started
             trial.set_user_attr("stopped", True)
-            self._record(trial, scores, fit_s, predict_s, n_pred)
+            self._record(trial, scores, fit_s, predict_s, n_pred, infos)
             raise optuna.TrialPruned("stopped: time budget or stop request") from None
         except optuna.TrialPruned:
             raise
         except Exception as exc:
             trial.set_user_attr("error", f"{type(exc).__name__}: {exc}"[:500])
             raise
-        self._record(trial, scores, fit_s, predict_s, n_pred)
+        self._record(trial, scores, fit_s, predict_s, n_pred, infos)
         trial.set_user_attr("size_kb", round(len(pickle.dumps(pipe)) / 1024, 1))
         ctx.run.save_oof(trial.number, oof)
-        return float(np.mean(scores))
+        value = float(np.mean(scores))
+        if family.bag and worth_keeping(trial.study, trial.number, value, family.name):
+            keep_fold_models(ctx.run, trial.number, pipes)
+        return value
 
-    def _record(self, trial, scores, fit_s, predict_s, n_pred) -> None:
+    def _record(self, trial, scores, fit_s, predict_s, n_pred, infos) -> None:
         trial.set_user_attr("fold_scores", [round(s, 6) for s in scores])
+        if any(infos):
+            trial.set_user_attr("fold_info", infos)
         trial.set_user_attr("std", float(np.std(scores)) if scores else None)
         trial.set_user_attr("fit_s", round(fit_s, 4))
         trial.set_user_attr("fold_fit_s", round(fit_s / max(len(scores), 1), 4))

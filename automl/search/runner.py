@@ -22,7 +22,7 @@ import optuna
 
 from automl.processes import start_time
 from automl.search.context import SearchContext
-from automl.search.finalize import likely_members, refit_estimate
+from automl.search.finalize import refit_reserve
 from automl.search.worker import run_worker
 
 __all__ = ["Progress", "run_search"]
@@ -86,7 +86,6 @@ def _supervise(ctx: SearchContext, study: optuna.Study, procs, deadline: float, 
                on_progress: Callable[[Progress], None] | None) -> None:
     """Move the stop time, report progress, and end workers that overrun, until all end."""
     maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
-    folds = len(ctx.folds)
     started = time.time()
     signalled = killed = 0.0
     while any(p.is_alive() for p in procs):
@@ -94,7 +93,7 @@ def _supervise(ctx: SearchContext, study: optuna.Study, procs, deadline: float, 
         trials = study.get_trials(deepcopy=False)
         done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
         best = (max if maximize else min)(done, key=lambda t: t.value) if done else None
-        reserve = sum(refit_estimate(t, folds) for t in likely_members(trials, maximize))
+        reserve = refit_reserve(ctx, trials, maximize)
         stop_at = deadline - reserve - _SAVE_S - slack
         stop_at = ctx.run.set_stop_at(stop_at)  # an earlier stop request wins
         now = time.time()

@@ -45,6 +45,12 @@ class StopSignal:
                 self._stop_at = 0.0  # the supervisor is gone: nobody keeps the budget
         return now >= self._stop_at
 
+    def seconds_left(self) -> float:
+        """Seconds until the stop time as last read (0 once a stop is due)."""
+        if self.requested():
+            return 0.0
+        return max(0.0, self._stop_at - time.time())
+
     def install_handler(self) -> None:
         """Let SIGUSR1 interrupt a fit (main thread of a worker process only)."""
         signal.signal(signal.SIGUSR1, self._on_signal)

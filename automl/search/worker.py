@@ -12,12 +12,14 @@ import logging
 import os
 import warnings
 
+import numpy as np
 import optuna
 
 from automl.processes import as_worker_signals, die_with_parent
 from automl.runs import Run
 from automl.search.context import SearchContext
 from automl.search.objective import Objective
+from automl.search.scheduler import PlannedSampler, plan_next
 from automl.search.stopping import StopSignal
 
 __all__ = ["make_pruner", "make_sampler", "run_worker"]
@@ -27,9 +29,9 @@ _COUNTED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED,
 
 
 def make_sampler(seed: int, n_families: int) -> optuna.samplers.BaseSampler:
-    """TPE over the family choice and each family's conditional parameters; ``group``
-    models each family's parameters jointly, ``constant_liar`` keeps parallel workers
-    from sampling the same point."""
+    """TPE over each family's conditional parameters (the family itself is fixed by the
+    scheduler); ``group`` models each family's parameters jointly, ``constant_liar`` keeps
+    parallel workers from sampling the same point."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return optuna.samplers.TPESampler(
@@ -39,8 +41,37 @@ def make_sampler(seed: int, n_families: int) -> optuna.samplers.BaseSampler:
 
 
 def make_pruner() -> optuna.pruners.BasePruner:
-    # Compare each fold's score with other trials' scores on the same fold.
-    return optuna.pruners.MedianPruner(n_startup_trials=8, n_warmup_steps=1)
+    return FoldPruner()
+
+
+class FoldPruner(optuna.pruners.BasePruner):
+    """Stop a trial after a fold when it cannot win: its mean over the folds so far is below
+    the best complete trial's mean over the same folds by more than twice that trial's
+    spread across folds (successive halving over folds, with the best as the bar). A
+    family's first trial always runs to the end: the scheduler and the ensemble need one
+    complete result of every family."""
+
+    def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
+        step = trial.last_step
+        if step is None:
+            return False
+        trials = study.get_trials(deepcopy=False)
+        family = trial.params.get("family")
+        if not any(t.params.get("family") == family for t in trials if t.number < trial.number):
+            return False
+        done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+        if not done:
+            return False
+        maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
+        best = (max if maximize else min)(done, key=lambda t: t.value)
+        steps = [s for s in range(step + 1) if s in best.intermediate_values
+                 and s in trial.intermediate_values]
+        if len(steps) != step + 1:
+            return False
+        mine = sum(trial.intermediate_values[s] for s in steps) / len(steps)
+        bar = sum(best.intermediate_values[s] for s in steps) / len(steps)
+        margin = 2 * (best.user_attrs.get("std") or 0.0) + 1e-9
+        return mine < bar - margin if maximize else mine > bar + margin
 
 
 def run_worker(ctx: SearchContext | Run | str, index: int = 0, install_signal: bool = True,
@@ -74,7 +105,8 @@ def _search(ctx: SearchContext | Run, index: int, install_signal: bool, owner) -
     if install_signal:
         stop.install_handler()
     seed = ctx.family_ctx.seed * 1000 + index
-    study = ctx.study(make_sampler(seed, len(ctx.families)), make_pruner())
+    sampler = PlannedSampler(make_sampler(seed, len(ctx.families)))
+    study = ctx.study(sampler, make_pruner())
 
     def should_stop() -> bool:
         if stop.requested():
@@ -83,10 +115,22 @@ def _search(ctx: SearchContext | Run, index: int, install_signal: bool, owner) -
             return len(study.get_trials(deepcopy=False, states=_COUNTED)) >= ctx.max_trials
         return False
 
-    def callback(study, trial):
-        if should_stop():
-            study.stop()
+    objective, rng = Objective(ctx, stop), np.random.default_rng(seed)
+    while not should_stop():
+        plan = plan_next(study, ctx.families, ctx.family_ctx, rng)
+        sampler.plan = {"family": plan.family, **(plan.params or {})}
+        trial = study.ask()
+        _run(study, trial, objective)
 
-    if not should_stop():
-        study.optimize(Objective(ctx, stop), callbacks=[callback], catch=(Exception,),
-                       gc_after_trial=False)
+
+def _run(study: optuna.Study, trial: optuna.Trial, objective: Objective) -> None:
+    """One trial, told to the study as complete, pruned or failed (its error is kept in the
+    trial's attributes by the objective); a failing trial does not end the search."""
+    try:
+        value = objective(trial)
+    except optuna.TrialPruned:
+        study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+    except Exception:
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    else:
+        study.tell(trial, value)
