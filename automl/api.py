@@ -19,7 +19,7 @@ from automl.data import Table, infer_schema, load_table
 from automl.data.sql import mask_url
 from automl.errors import SearchError
 from automl.exports import to_csv_safe
-from automl.families import REGISTRY, get_family, resolve_families
+from automl.families import get_family, resolve_families
 from automl.leaderboard import leaderboard
 from automl.metrics import get_metric
 from automl.preprocess import check_usable_features
@@ -67,7 +67,7 @@ def start_run(data, config: TrainConfig, *, root=None) -> tuple[SearchContext, l
     """Check the data and settings, create the run folder and its study with every family's
     cheap defaults enqueued first. Returns the search context and warnings."""
     table = as_table(data)
-    folds = config.folds_for(len(table.frame))
+    folds = config.folds_for(len(table.frame), table.frame.shape[1] - 1)
     prepared = prepare_target(table.frame, config.target, config.task, folds)
     target = next(c for c in table.frame.columns if c == config.target)
     metric = get_metric(config.metric, prepared.task)
@@ -87,11 +87,8 @@ def start_run(data, config: TrainConfig, *, root=None) -> tuple[SearchContext, l
     ctx = SearchContext.build(run, prepared.X, prepared.y, schema, prepared.task, metric,
                               families, folds, config.seed, config.time_budget,
                               config.max_trials, config.storage, config.holdout)
-    study = optuna.create_study(storage=open_storage(run, config.storage),
-                                study_name=run.study_name, direction=metric.direction)
-    for name in sorted(families, key=lambda n: REGISTRY[n].cost):
-        for params in get_family(name).defaults(ctx.family_ctx):
-            study.enqueue_trial({"family": name, **params}, skip_if_exists=True)
+    optuna.create_study(storage=open_storage(run, config.storage),
+                        study_name=run.study_name, direction=metric.direction)
     run.update_status(state="created", n_trials=0)
     return ctx, table.warnings + prepared.warnings
 

@@ -53,9 +53,10 @@ def settings(table) -> tuple[TrainConfig, list[str]] | None:
                           help="Wall-clock limit of the whole run, refit and save included.")
     max_trials = right.slider("Max trials (0 = no cap)", 0, 500,
                               key=ui.default("train_max_trials", 0), **KEEP)
-    folds = right.slider("Cross-validation folds", 2, 10,
-                         key=ui.default("train_folds", TrainConfig("_").folds_for(len(frame))),
-                         **KEEP)
+    folds = right.slider("Cross-validation folds (0 = automatic)", 0, 10,
+                         key=ui.default("train_folds", 0), **KEEP,
+                         help="Automatic: 5 folds, 3 above 20,000 rows, down to 2 when a "
+                              "wide table would leave too few trials in the budget.")
     with right.expander("Advanced"):
         seed = st.number_input("Seed", 0, 2**31 - 1, step=1, key=ui.default("train_seed", 0),
                                **KEEP)
@@ -69,7 +70,7 @@ def settings(table) -> tuple[TrainConfig, list[str]] | None:
         return None
     try:
         return TrainConfig(target=target, task=task, metric=metric, time_budget=float(budget),
-                           max_trials=max_trials or None, cv_folds=folds,
+                           max_trials=max_trials or None, cv_folds=folds or None,
                            families=tuple(families), seed=int(seed),
                            holdout=float(holdout)), [c for c in drops if c != target]
     except AutoMLError as e:

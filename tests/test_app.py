@@ -149,7 +149,7 @@ def test_train_page_suggests_target_and_offers_valid_choices(runs_dir):
     labels = {s.label: s for s in at.slider}
     assert labels["Time budget (seconds)"].value == 60
     assert labels["Max trials (0 = no cap)"].value == 0
-    assert labels["Cross-validation folds"].value == 5
+    assert labels["Cross-validation folds (0 = automatic)"].value == 0
     assert labels["Holdout share"].value == 0.0 and not labels["Holdout share"].proto.disabled
     task.select("regression").run()
     options = at.selectbox(key="train_metric:regression").options
