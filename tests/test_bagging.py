@@ -61,3 +61,26 @@ def test_a_damaged_kept_file_means_a_refit_not_an_error(tmp_path):
     (run.path / "folds" / "3.skops").write_bytes(b"PK\x03\x04 not really a zip")
     assert load_fold_models(run, 3) is None
     assert load_fold_models(run, 4) is None  # never kept
+
+
+@pytest.mark.slow
+def test_a_final_model_too_big_to_bag_is_refitted_once_per_member(bagged, monkeypatch):
+    import time
+
+    import optuna
+
+    from automl.search import finalize
+
+    result, _ = bagged
+    run = Run(result.run_dir)
+    ctx = SearchContext.from_run(run)
+    trials = ctx.study(None, None).get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+    kept = finalize.choose_and_refit(ctx, trials, deadline=time.time() + 60)
+    monkeypatch.setattr(finalize, "MAX_FINAL_KB", 0.0)  # any bagged model is too big
+    small = finalize.choose_and_refit(ctx, trials, deadline=time.time() + 60)
+    assert any(m["bagged"] for m in kept.members)
+    if small.members:  # an ensemble of refits: one model per member
+        assert not any(m["bagged"] for m in small.members)
+        assert len(small.estimator.estimators) == len(small.members)
+    else:  # a single trial: its refit
+        assert not isinstance(small.estimator, WeightedEnsemble)

@@ -22,6 +22,9 @@ REFIT_MARGIN = 1.5
 LOAD_S = 0.3  # reading one trial's kept fold models
 # "bag": members are their trials' kept fold models where kept; "refit": always refit.
 FINAL_MODE = os.environ.get("AUTOML_FINAL", "bag")
+# Above this size a bagged final model is refitted instead: the model file's payload is capped
+# (automl.bundle refuses a schema above 64 MiB) and a smaller file loads and scores faster.
+MAX_FINAL_KB = 16 * 1024
 
 
 @dataclass
@@ -68,6 +71,8 @@ def choose_and_refit(ctx: SearchContext, trials, deadline: float, save_s: float 
     if not (len(weights) > 1 and ctx.metric.better(ens_score, best.value)):
         weights, ens_score = {best.number: 1.0}, best.value
     parts = {n: _kept(ctx, by_number[n]) for n in weights}
+    if _size_kb(parts, by_number) > MAX_FINAL_KB:  # k copies of big boosted models
+        parts = {n: None for n in parts}  # one refit per member instead
     needed = sum(refit_estimate(by_number[n], folds) for n, p in parts.items() if p is None)
     if len(weights) > 1 and time.time() + needed > deadline - save_s:
         weights, ens_score = {best.number: 1.0}, best.value
@@ -85,6 +90,12 @@ def choose_and_refit(ctx: SearchContext, trials, deadline: float, save_s: float 
     return FinalModel(est, family, ens_score, [
         {"trial": t.number, "family": t.params["family"], "weight": weights[t.number],
          "params": _params(t), "bagged": parts[t.number] is not None} for t in members])
+
+
+def _size_kb(parts: dict, by_number: dict) -> float:
+    """The final model's size as the trials measured it (a bagged member holds k models)."""
+    return sum((by_number[n].user_attrs.get("size_kb") or 0.0) * (len(p) if p else 1)
+               for n, p in parts.items())
 
 
 def _kept(ctx: SearchContext, trial) -> list | None:
