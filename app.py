@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from pages import _ui as ui
-from pages._show import md_escape
+from pages._shared import ui
+from pages._shared.show import md_escape
 
 st.set_page_config(page_title="AutoML", page_icon=":bar_chart:", layout="wide")
 nav = st.navigation([

@@ -17,14 +17,14 @@ from pathlib import Path
 import pandas as pd
 
 from automl import evaluate
-from automl import plots_evaluate as eval_charts
 from automl.atomic import write_text
 from automl.bundle import Model, load_model
 from automl.errors import AutoMLError
 from automl.explain import GLOBAL_ROWS, Explanation, explain, explain_run, words
 from automl.metrics import METRICS
-from automl.plots import Chart
-from automl.plots_safe import safe_figure
+from automl.plots import evaluate as eval_charts
+from automl.plots.chart import Chart
+from automl.plots.safe import safe_figure
 from automl.runs import Run
 
 __all__ = ["model_report", "run_report", "write_report"]
@@ -189,7 +189,7 @@ def _quality_section(ev, why: str | None) -> str:
 
 
 def _explain_section(e: Explanation) -> str:
-    from automl import plots_explain as xc
+    from automl.plots import explain as xc
 
     used = (f"{e.n_rows:,} of {e.n_total:,} rows, sampled at random" if e.sampled
             else f"all {e.n_rows:,} rows")

@@ -4,10 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from automl.data import LoadLimits
-from pages import _data_sources as sources
-from pages import _profile as prof
-from pages import _show as show
-from pages import _ui as ui
+from pages._shared import data_sources as sources
+from pages._shared import profile as prof
+from pages._shared import show, ui
 
 st.title("Data")
 limits = LoadLimits()

@@ -3,12 +3,11 @@
 import streamlit as st
 
 from automl import evaluate
-from automl import plots_evaluate as charts
 from automl.errors import AutoMLError
+from automl.plots import evaluate as charts
 from automl.runs import Run
-from pages import _show as show
-from pages import _ui as ui
-from pages._show import md_escape
+from pages._shared import show, ui
+from pages._shared.show import md_escape
 
 
 @st.cache_data(show_spinner="Collecting the predictions…", max_entries=8)

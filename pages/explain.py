@@ -3,14 +3,13 @@ and what the prediction would be if the row's values were different."""
 
 import streamlit as st
 
-from automl import plots_explain as charts
 from automl.errors import AutoMLError
 from automl.explain import words
-from automl.plots_safe import safe_figure
-from pages import _explain_helpers as ex
-from pages import _show as show
-from pages import _ui as ui
-from pages._show import md_escape
+from automl.plots import explain as charts
+from automl.plots.safe import safe_figure
+from pages._shared import explain_helpers as ex
+from pages._shared import show, ui
+from pages._shared.show import md_escape
 
 
 def chart_and_click(chart, key: str, row_key: str, frame) -> None:

@@ -10,9 +10,8 @@ from automl.bundle import read_manifest
 from automl.errors import AutoMLError
 from automl.metrics import METRICS
 from automl.runs import Run
-from pages import _show as show
-from pages import _ui as ui
-from pages._show import md_escape as md
+from pages._shared import show, ui
+from pages._shared.show import md_escape as md
 
 st.title("Model")
 run = ui.run_with_model("its model file appears when the search ends (or after Stop).")

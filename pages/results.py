@@ -2,14 +2,13 @@
 
 import streamlit as st
 
-from automl import plots
 from automl.background import live_leaderboard
 from automl.families import REGISTRY
 from automl.leaderboard import best_per_family
 from automl.metrics import METRICS
-from pages import _show as show
-from pages import _ui as ui
-from pages._show import md_escape
+from automl.plots import search as plots
+from pages._shared import show, ui
+from pages._shared.show import md_escape
 
 st.title("Results")
 run = ui.current_run()

@@ -8,10 +8,9 @@ from automl.background import stop_run
 from automl.errors import AutoMLError
 from automl.retention import prune_runs
 from automl.runs import delete_run, list_runs, open_run
-from pages import _show as show
-from pages import _ui as ui
-from pages._live import VIEW_ONLY
-from pages._show import md_escape
+from pages._shared import show, ui
+from pages._shared.live import VIEW_ONLY
+from pages._shared.show import md_escape
 
 DAY = 86400.0
 NOTE_KEY = "runs_prune_note"

@@ -8,11 +8,9 @@ from automl.errors import AutoMLError
 from automl.families import REGISTRY
 from automl.metrics import DEFAULT_METRIC, METRICS
 from automl.tasks import TASKS, detect_task
-from pages import _live as live
-from pages import _profile as prof
-from pages import _show as show
-from pages import _ui as ui
-from pages._show import md_escape
+from pages._shared import live, show, ui
+from pages._shared import profile as prof
+from pages._shared.show import md_escape
 
 st.title("Train")
 KEEP = {"persist_state": "session"}  # settings survive page switches, also during a run

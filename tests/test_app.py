@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 from automl.background import live_leaderboard
 from automl.data import load_table
 from automl.runs import Run
-from pages._ui import STATE_KEY, SessionData
+from pages._shared.ui import STATE_KEY, SessionData
 from tests.test_plots import finished_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -288,7 +288,7 @@ def test_pages_without_a_table_or_run_say_what_to_do(page, runs_dir):
 
 def test_pages_import_no_ml_library_and_the_engine_no_streamlit():
     banned = {"sklearn", "xgboost", "lightgbm", "optuna", "shap"}
-    for path in [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]:
+    for path in [ROOT / "app.py", *sorted((ROOT / "pages").rglob("*.py"))]:
         assert not _imports(path) & banned, path
     for path in (ROOT / "automl").rglob("*.py"):
         assert "streamlit" not in _imports(path), path
@@ -305,7 +305,7 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_board_view_formats_mean_and_std():
-    from pages._show import board_view
+    from pages._shared.show import board_view
 
     board = pd.DataFrame([{"trial": 0, "family": "lgbm", "state": "complete", "score": 0.91234,
                            "std": 0.01, "fit_s": 1.0, "predict_ms_per_1k": 2.0, "size_kb": 3.0,

@@ -16,10 +16,10 @@ from sklearn.datasets import load_breast_cancer
 from streamlit.testing.v1 import AppTest
 
 from automl.data import load_table, profile_table
-from automl.plots_data import column_chart
+from automl.plots.data import column_chart
 from automl.runs import open_run
-from pages._data_sources import LISTING_KEY
-from pages._ui import SessionData
+from pages._shared.data_sources import LISTING_KEY
+from pages._shared.ui import SessionData
 from tests.servers import MYSQL_URL, POSTGRES_URL, read_only, require_server
 from tests.test_app import app, session, shown
 

@@ -12,7 +12,7 @@ import pytest
 
 from automl import evaluate
 from automl.runs import Run
-from pages._ui import SessionData
+from pages._shared.ui import SessionData
 from tests.test_app import app
 from tests.test_app import shown as texts
 from tests.test_evaluate import binary_run, multiclass_run

@@ -12,7 +12,7 @@ from sklearn.datasets import load_iris
 
 import automl
 from automl.runs import Run
-from pages._explain_helpers import describe_row, find_rows
+from pages._shared.explain_helpers import describe_row, find_rows
 from tests.test_app import app
 from tests.test_app import shown as texts
 from tests.test_plots import finished_run

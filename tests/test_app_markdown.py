@@ -16,8 +16,8 @@ from google.protobuf.message import Message
 import automl
 from automl.data import load_table
 from automl.runs import Run
-from pages._show import md_escape
-from pages._ui import SessionData
+from pages._shared.show import md_escape
+from pages._shared.ui import SessionData
 from tests.test_app import app
 
 LINK = "[x](http://evil.example/a)"
@@ -121,7 +121,7 @@ def test_md_escape_keeps_every_markdown_and_directive_character_literal():
 def test_safe_figure_escapes_user_tags_in_titles_ticks_and_legends():
     import plotly.graph_objects as go
 
-    from automl.plots_safe import safe_figure
+    from automl.plots.safe import safe_figure
 
     fig = go.Figure(go.Bar(x=np.array(['<a href="http://evil">v</a>', "R&D"], dtype=object),
                            y=[1, 2], name="<b>n</b>", customdata=["<keep>", "x"],

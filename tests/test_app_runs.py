@@ -12,7 +12,7 @@ import pytest
 
 from automl.background import stop_run
 from automl.runs import Run
-from pages._ui import STATE_KEY, SessionData
+from pages._shared.ui import STATE_KEY, SessionData
 from tests.test_app import app, session, shown, texts
 from tests.test_runs import made
 

@@ -8,7 +8,7 @@ import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 
 import automl
-from automl import plots
+from automl.plots import search as plots
 from automl.runs import Run
 
 _FINISHED: dict[str, Run] = {}

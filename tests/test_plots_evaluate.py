@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from automl import evaluate
-from automl import plots_evaluate as charts
+from automl.plots import evaluate as charts
 from tests.test_evaluate import _fake, binary_run, multiclass_run
 from tests.test_plots import finished_run
 

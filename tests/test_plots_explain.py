@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 import automl
-from automl import plots_explain as pe
 from automl.explain import explain_run, run_explainer, run_features, words
+from automl.plots import explain as pe
 from automl.runs import Run
 from tests.test_explain_words import churn_like, explanation
 

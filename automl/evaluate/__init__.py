@@ -11,7 +11,7 @@ An :class:`Evaluation` pairs the true outcomes with the model's scores for the s
 - any labelled table scored by a model file (:func:`from_model`).
 
 Every function returns plain data (DataFrames and small dataclasses); the figures are drawn
-by :mod:`automl.plots_evaluate`. Classification scores are probabilities in ``classes``
+by :mod:`automl.plots.evaluate`. Classification scores are probabilities in ``classes``
 order; ``positive`` names the class a one-vs-rest view is about (default: the second class
 of two, the first of several).
 """

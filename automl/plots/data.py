@@ -1,28 +1,16 @@
-"""The figure type every chart builder returns, and the Data page's column charts: kept
-apart from the search's charts so that the Data page needs only plotly (not scikit-learn or
-Optuna), which keeps the app's first page quick to open."""
+"""The Data page's column charts: kept apart from the search's charts so that the Data page
+needs only plotly (not scikit-learn or Optuna), which keeps the app's first page quick to open."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
 import plotly.graph_objects as go
 
-__all__ = ["Chart", "column_chart"]
+from automl.plots.chart import Chart
 
-
-@dataclass(frozen=True)
-class Chart:
-    """A figure, or ``None`` and why; ``note`` carries a caveat about a figure that exists."""
-
-    figure: go.Figure | None
-    reason: str | None = None
-    note: str | None = None
-
-    def __bool__(self) -> bool:
-        return self.figure is not None
+__all__ = ["column_chart"]
 
 
 def column_chart(column) -> Chart:

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from automl.explain import words
 from automl.explain.explanation import Explanation
-from automl.plots import Chart
+from automl.plots.chart import Chart
 
 __all__ = ["BEESWARM_POINTS", "axis_title", "beeswarm", "dependence", "importance_bar",
            "waterfall"]

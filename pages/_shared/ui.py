@@ -13,8 +13,8 @@ import streamlit as st
 from automl.data import LoadLimits, Table, load_table
 from automl.errors import AutoMLError, DataLimitError, RunNotFoundError
 from automl.runs import Run, check_run_id, open_run
-from pages import _show
-from pages._show import md_escape
+from pages._shared import show as _show
+from pages._shared.show import md_escape
 
 ACTIVE = ("queued", "running")  # run states that still change
 TRAIN_PREFIX = "train_"
@@ -231,11 +231,15 @@ def use_sample(file: str, target: str | None) -> None:
 def route_through_app() -> None:
     """Make app.py route this request.
 
-    A fresh server whose first request opens a page's URL (``/explain?run=...``, a shared
-    link) runs that file from pages/ on its own, in Streamlit's old multipage mode: no
-    sidebar of app.py, no ``?run=`` handling, and every helper module of pages/ listed as a
-    page. Streamlit leaves that mode for good once app.py calls st.navigation; switch it off
-    here and rerun, so that app.py handles this request too.
+    Still needed after the helpers moved to pages/_shared/: Streamlit (1.67,
+    ``runtime/pages_manager.py``) switches to its old multipage mode whenever a folder named
+    ``pages`` sits beside the main script, and the design card fixes that name. In that mode
+    a fresh server whose first request opens a page's URL (``/explain?run=...``, a shared
+    link) runs that file from pages/ on its own: no sidebar of app.py and no ``?run=``
+    handling. Streamlit leaves that mode for good once app.py calls st.navigation; switch it
+    off here and rerun, so that app.py handles this request too. Without it
+    tests/test_browser_explain.py, whose first request is ``/evaluate?run=...``, fails
+    (checked 2026-12-03).
     """
     from streamlit.runtime.pages_manager import PagesManager
 

@@ -14,8 +14,8 @@ from automl.data import LoadLimits, list_tables, load_table, preview
 from automl.data.sql import mask_url, scrub
 from automl.data.sql_roles import app_policy
 from automl.errors import AutoMLError
-from pages import _ui as ui
-from pages._show import error, md_escape
+from pages._shared import ui
+from pages._shared.show import error, md_escape
 
 TIMEOUT = 10.0  # seconds for listing tables and previews
 LISTING_KEY = "db_listings"  # {source key: DataFrame of tables}; never a password

@@ -17,10 +17,10 @@ import plotly.graph_objects as go
 from automl.families import REGISTRY
 from automl.leaderboard import leaderboard
 from automl.metrics import METRICS
-from automl.plots_data import Chart, column_chart
+from automl.plots.chart import Chart
 from automl.runs import Run
 
-__all__ = ["Chart", "column_chart", "family_names", "family_scores", "family_study", "load_study",
+__all__ = ["family_names", "family_scores", "family_study", "load_study",
            "optimization_history", "parallel_coordinate", "param_importances"]
 
 _COMPLETE = optuna.trial.TrialState.COMPLETE

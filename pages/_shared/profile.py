@@ -11,9 +11,8 @@ import streamlit as st
 
 from automl.data import Profile, Table, profile_table, suggested_drops
 from automl.data.loaders import frame_hash
-from automl.plots_data import column_chart
-from pages import _show as show
-from pages import _ui as ui
+from automl.plots.data import column_chart
+from pages._shared import show, ui
 
 _SHOW = {"high": st.error, "medium": st.warning, "low": st.info}
 

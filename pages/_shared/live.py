@@ -16,9 +16,8 @@ from automl.errors import AutoMLError
 from automl.families import REGISTRY
 from automl.metrics import METRICS
 from automl.runs import Run
-from pages import _show as show
-from pages import _ui as ui
-from pages._show import md_escape
+from pages._shared import show, ui
+from pages._shared.show import md_escape
 
 VIEW_ONLY = ("View-only: this session did not start the run, so you can view and download it, "
              "not stop, resume or delete it. Its owner key (Runs page) gives control.")

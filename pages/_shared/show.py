@@ -11,9 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from automl.data import Table, load_table
-from automl.plots_safe import safe_figure
+from automl.plots.safe import safe_figure
 
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
 _TARGET_NAMES = ("target", "label", "class", "y", "outcome", "churn", "status", "result")
 # CommonMark's backslash escape before what could start Markdown: emphasis, code, links and
 # images, HTML, maths, strikethrough, entities; "_" only where it is not inside a word;

@@ -12,7 +12,7 @@ import streamlit as st
 from automl.data.schema import Kind
 from automl.explain import Explanation, explain_run, run_explainer, run_features, words
 from automl.runs import Run
-from pages._show import md_escape
+from pages._shared.show import md_escape
 
 WHAT_IF_COLUMNS = 12  # the most important columns get a widget; the rest keep their values
 MATCHES = 100  # search results listed at most

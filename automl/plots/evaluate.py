@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from automl.evaluate import Calibration, Curve, ThresholdResult
-from automl.plots import Chart
+from automl.plots.chart import Chart
 
 __all__ = ["MAX_POINTS", "calibration_chart", "confusion_chart", "gain_chart", "lift_chart",
            "per_class_chart", "pr_chart", "predicted_vs_actual_chart", "residual_histogram",
