@@ -17,7 +17,7 @@ from automl.data.loaders import (
     Loaded,
     LoadLimits,
     Source,
-    _find_loader,
+    find_loader,
     register_loader,
     size_text,
 )
@@ -40,7 +40,7 @@ def load_archive(src: Source, limits: LoadLimits) -> Loaded:
     """``data.csv.gz`` and one-file zips: unpack (capped), then load the file inside."""
     name, suffix, data = unpack(src.name, src.data, limits.max_bytes)
     inner = Source(name=name, data=data, format=suffix)
-    return _find_loader(inner)(inner, limits)
+    return find_loader(inner)(inner, limits)
 
 
 def unpack(name: str, data: bytes, max_bytes: int) -> tuple[str, str, bytes]:

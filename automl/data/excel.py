@@ -23,13 +23,13 @@ from xml.parsers import expat
 import pandas as pd
 
 from automl.data.loaders import (
-    _NA,
+    NA_OPTIONS,
     XLSX_EXPANSION,
     Loaded,
     LoadLimits,
     Source,
-    _check_shape,
-    _check_unpacked,
+    check_shape,
+    check_unpacked,
     register_loader,
 )
 from automl.errors import AutoMLError, DataError, UnsupportedFormatError
@@ -51,7 +51,7 @@ def load_excel(src: Source, limits: LoadLimits) -> Loaded:
             unpacked = sum(i.file_size for i in z.infolist())  # reads past them
     except zipfile.BadZipFile as e:
         raise _unreadable(src.name, e) from e
-    _check_unpacked(src.name, unpacked, limits.max_bytes * XLSX_EXPANSION)
+    check_unpacked(src.name, unpacked, limits.max_bytes * XLSX_EXPANSION)
     try:
         reader = ExcelReader(io.BytesIO(src.data), read_only=True, data_only=True,
                              keep_links=False)  # what pandas opens, opened once for both
@@ -62,7 +62,7 @@ def load_excel(src: Source, limits: LoadLimits) -> Loaded:
                 sheet_size(xml, [len(s) for s in reader.shared_strings], src.name, limits)
             header = list(next(book.worksheets[0].iter_rows(max_row=1, values_only=True), ()))
             frame = pd.read_excel(book, engine="openpyxl", sheet_name=0,
-                                  nrows=limits.max_rows + 1, **_NA)
+                                  nrows=limits.max_rows + 1, **NA_OPTIONS)
         finally:
             book.close()
     except AutoMLError:
@@ -130,7 +130,7 @@ class _SheetCounter:
             self.chars_in = None
         elif tag == "row":
             self.rectangle += self.row_width  # openpyxl builds each row out to its last cell
-            _check_unpacked(self.name, self.size(), self.limits.max_bytes, at_least=True)
+            check_unpacked(self.name, self.size(), self.limits.max_bytes, at_least=True)
 
     def size(self) -> int:
         return self.text + 8 * max(self.rectangle, self.last_row * self.width)
@@ -146,9 +146,9 @@ class _SheetCounter:
         self.width = max(self.width, self.col)
         self.last_row = self.row
         if self.col > self.limits.max_columns:
-            _check_shape(self.name, 0, self.limits.max_columns + 1, self.limits)
+            check_shape(self.name, 0, self.limits.max_columns + 1, self.limits)
         if self.row > self.limits.max_rows + 1:  # the header, then the rows allowed
-            _check_shape(self.name, self.limits.max_rows + 1, 0, self.limits)
+            check_shape(self.name, self.limits.max_rows + 1, 0, self.limits)
 
 
 def _number(value: str | None, default: int) -> int:

@@ -25,8 +25,8 @@ from automl.data.loaders import (
     Loaded,
     LoadLimits,
     Source,
-    _check_shape,
-    _check_unpacked,
+    check_shape,
+    check_unpacked,
     register_loader,
 )
 from automl.errors import AutoMLError, DataError, UnsupportedFormatError
@@ -41,12 +41,12 @@ def load_parquet(src: Source, limits: LoadLimits) -> Loaded:
     try:
         file = pq.ParquetFile(io.BytesIO(src.data))
         meta, schema = file.metadata, file.schema_arrow
-        _check_shape(src.name, meta.num_rows, len(schema), limits)
+        check_shape(src.name, meta.num_rows, len(schema), limits)
         strings = _check_columns(src.name, file)
         declared = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
         fixed = sum(_fixed_width(f.type) * meta.num_rows for f in schema
                     if f.name not in strings)
-        _check_unpacked(src.name, max(declared, fixed), limits.max_bytes)
+        check_unpacked(src.name, max(declared, fixed), limits.max_bytes)
         if strings:
             _count_strings(src, strings, fixed, limits.max_bytes)
         frame = pd.read_parquet(io.BytesIO(src.data), engine="pyarrow")
@@ -101,7 +101,7 @@ def _count_strings(src: Source, columns: list[str], fixed: int, cap: int) -> Non
     total = fixed
     for batch in file.iter_batches(batch_size=BATCH_ROWS, columns=columns):
         total += sum(dense_bytes(c) for c in batch.columns)
-        _check_unpacked(src.name, total, cap, at_least=True)
+        check_unpacked(src.name, total, cap, at_least=True)
 
 
 def _is_string(t: pa.DataType) -> bool:

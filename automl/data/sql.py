@@ -1,166 +1,64 @@
-"""Read tables from databases: server URLs (PostgreSQL, MySQL/MariaDB) and SQLite files.
+"""Read tables from database servers: PostgreSQL and MySQL/MariaDB URLs.
 
-Reading is the only thing allowed (DESIGN rule 8). For servers: the URL is checked before
-connecting (``urls.server_url``: known drivers, harmless options, allowed hosts); the account
-is checked right after (``sql_roles``: one that can read the server's files is refused or
-warned about, ``LoadLimits.privileged``); one SELECT is checked by a SQL parser
-(``sql_check``) and runs, as the parser read it, in a READ ONLY transaction with a statement
-timeout, a row cap (at most ``LoadLimits.max_rows + 1`` rows are fetched) and a byte cap
-(``LoadLimits.max_bytes``, counted while fetching). The check is a real guard too:
-MySQL/MariaDB commit DDL such as ``DROP TABLE`` implicitly, even inside a read-only
-transaction. Credentials are masked in every name and message (``mask_url``, ``scrub``).
-SQLite files are read by ``automl.data.sqlite`` from a read-only copy.
+Reading is the only thing allowed (DESIGN rule 8). The URL is checked before connecting
+(``urls.server_url``: known drivers, harmless options, allowed hosts); the account is checked
+right after (``sql_roles``: one that can read the server's files is refused or warned about,
+``LoadLimits.privileged``); one SELECT is checked by a SQL parser (``sql_check``) and runs,
+as the parser read it, in a READ ONLY transaction with a statement timeout, a row cap (at
+most ``LoadLimits.max_rows + 1`` rows are fetched) and a byte cap (``LoadLimits.max_bytes``,
+counted while fetching, ``sql_rows``). The check is a real guard too: MySQL/MariaDB commit
+DDL such as ``DROP TABLE`` implicitly, even inside a read-only transaction. Credentials are
+masked in every name and message (``mask_url``, ``scrub``). SQLite files and ``sqlite:///``
+URLs are read by ``automl.data.sqlite``; ``automl.data.databases`` lists and previews both.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from itertools import chain
 from typing import Any
 
 import pandas as pd
 
-from automl.data.loaders import (
-    Loaded,
-    LoadLimits,
-    Source,
-    _check_shape,
-    register_loader,
-    size_text,
-)
+from automl.data.loaders import Loaded, LoadLimits, Source, register_loader
 from automl.data.sql_check import check_select
 from automl.data.sql_roles import check_account
+from automl.data.sql_rows import fetch, one_of, shown
 from automl.data.urls import mask_url, scrub, server_url
 from automl.errors import ConfigError, DataError, DataLimitError
 
-__all__ = ["check_select", "list_tables", "mask_url", "preview", "scrub"]
+__all__ = ["check_select", "list_server_tables", "load_server", "mask_url", "preview_server",
+           "scrub"]
 
-_SIZED = frozenset((str, bytes, bytearray, memoryview))
-_TEXT_OR_NONE = _SIZED | {type(None)}
 _PG_OPTIONS = "-c default_transaction_read_only=on -c standard_conforming_strings=on"
 
 
-def list_tables(source: Any, *, timeout: float = 10.0, allow_local_files: bool = True,
-                limits: LoadLimits | None = None) -> pd.DataFrame:
-    """Tables with row counts and columns: ``table, rows, n_columns, columns`` (``"a INT, ..."``).
-
-    ``source`` is a database URL, an SQLite file path, its bytes or an uploaded file object.
-    """
-    if _is_server(source):
-        with _server(source, timeout, allow_local_files, limits or LoadLimits()) as (conn, _):
-            return _server_tables(conn)
-    from automl.data import sqlite
-
-    name, data = sqlite.read_source(source, allow_local_files, limits or LoadLimits())
-    return sqlite.list_tables(data, name, timeout)
+def list_server_tables(url: str, *, timeout: float, allow_local_files: bool,
+                       limits: LoadLimits) -> pd.DataFrame:
+    """``table, rows, n_columns, columns`` for every table of the server database."""
+    with _server(url, timeout, allow_local_files, limits) as (conn, _):
+        return _server_tables(conn)
 
 
-def preview(source: Any, *, table: str | None = None, query: str | None = None, n: int = 20,
-            timeout: float = 10.0, allow_local_files: bool = True,
-            limits: LoadLimits | None = None) -> pd.DataFrame:
-    """The first ``n`` rows of a table or a query, raw (before the loader's checks)."""
-    limits = limits or LoadLimits()
-    if _is_server(source):
-        with _server(source, timeout, allow_local_files, limits) as (conn, _):
-            return _server_rows(conn, source, table, query, n, cap=False, limits=limits)
-    from automl.data import sqlite
-
-    name, data = sqlite.read_source(source, allow_local_files, limits)
-    return sqlite.read(data, name, table, query, n, timeout, cap=False, limits=limits)
+def preview_server(url: str, *, table: str | None, query: str | None, n: int, timeout: float,
+                   allow_local_files: bool, limits: LoadLimits) -> pd.DataFrame:
+    """The first ``n`` rows of a table or a query on the server, raw."""
+    with _server(url, timeout, allow_local_files, limits) as (conn, _):
+        return _server_rows(conn, url, table, query, n, cap=False, limits=limits)
 
 
-# --- shared by both readers ---------------------------------------------------------------
-
-def one_of(table: str | None, query: str | None) -> None:
-    if table and query:
-        raise ConfigError("Pass either a table name or a query, not both.")
-
-
-def shown(table: str | None, query: str | None) -> str:
-    """`` (table t)`` or `` (query: select ...)`` for ``Table.source``."""
-    if table:
-        return f" (table {table})"
-    return f" (query: {' '.join(query.split())})" if query else ""
-
-
-def fetch(cursor: Any, columns: list[str], name: str, limit: int, cap: bool,
-          limits: LoadLimits) -> pd.DataFrame:
-    """At most ``limit`` rows (``limit + 1`` with ``cap``, raising when that many arrive) and
-    ``limits.max_bytes`` (text and bytes by length, other values as 8 bytes; raising beyond);
-    ``cursor`` has ``fetchmany`` (a DBAPI cursor or an SQLAlchemy result). Chunks shrink as
-    rows grow, so one fetch holds a small share of the byte limit."""
-    _check_shape(name, 0, len(columns), limits)
-    rows: list[tuple] = []
-    want = limit + 1 if cap else limit
-    size, chunk_rows = 0, 1000
-    while len(rows) < want:
-        chunk = cursor.fetchmany(min(chunk_rows, want - len(rows)))
-        if not chunk:
-            break
-        chunk = [tuple(r) for r in chunk]
-        size += _size(chunk)
-        if size > limits.max_bytes:
-            raise DataLimitError(
-                f"{name} returns more than {size_text(limits.max_bytes)} (LoadLimits.max_bytes) "
-                f"in its first {len(rows) + len(chunk):,} rows. Select fewer or narrower "
-                "columns, or fewer rows (WHERE, LIMIT), or raise the limit with "
-                "load_table(..., limits=LoadLimits(max_bytes=...)).")
-        rows.extend(chunk)
-        per_row = max(1, size // len(rows))
-        chunk_rows = max(1, min(50_000, (limits.max_bytes // 16) // per_row))
-    if cap and len(rows) > limit:
-        _check_shape(name, limit + 1, len(columns), LoadLimits(max_rows=limit,
-                                                               max_columns=limits.max_columns))
-    return to_frame(rows, columns)
-
-
-def _size(chunk: list[tuple]) -> int:
-    """Bytes a chunk of rows holds, roughly: text and bytes by length, the rest as 8 (column
-    by column through slices, so that a column of numbers costs one pass of ``type``)."""
-    values = list(chain.from_iterable(chunk))
-    kinds = list(map(type, values))
-    if not set(kinds) & _SIZED:  # numbers, dates, missing values
-        return 8 * len(values)
-    total, width = 0, len(chunk[0])
-    for i in range(width):
-        column, column_kinds = values[i::width], set(kinds[i::width])
-        if not column_kinds & _SIZED:
-            total += 8 * len(column)
-        elif column_kinds <= _TEXT_OR_NONE:
-            total += sum(map(len, filter(None, column)))
-        else:
-            total += sum(len(v) if type(v) in _SIZED else 8 for v in column)
-    return total
-
-
-def to_frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
-    """A frame whose Decimal columns are floats and date columns are datetimes."""
-    frame = pd.DataFrame.from_records(rows, columns=range(len(columns)), nrows=len(rows))
-    for i in frame.columns:
-        col = frame[i]
-        if col.dtype != object:
-            continue
-        seen = col.dropna()
-        kinds = {type(v) for v in seen[:1000]}
-        if kinds and kinds <= {decimal.Decimal, int, float}:
-            frame[i] = pd.to_numeric(col.map(lambda v: None if v is None else float(v)))
-        elif kinds and kinds <= {dt.date, dt.datetime}:
-            frame[i] = pd.to_datetime(col, errors="coerce")
-        elif kinds and kinds <= {bytes, memoryview, bytearray}:
-            frame[i] = col.map(lambda v: None if v is None else bytes(v).hex())
-    frame.columns = columns
-    return frame
-
-
-# --- servers ------------------------------------------------------------------------------
-
-def _is_server(source: Any) -> bool:
-    return isinstance(source, str) and "://" in source and not source.lower().startswith(
-        "sqlite")
+def load_server(src: Source, limits: LoadLimits) -> Loaded:
+    """The loader for server URLs: a table or one SELECT, read-only, capped."""
+    url = src.url or ""
+    one_of(src.table, src.query)
+    if not (src.table or src.query):  # say so before connecting
+        raise ConfigError(f"Name a table (table=..., --table) or write a query (query=..., "
+                          f"--query) to read from {mask_url(url)}.")
+    with _server(url, limits.query_timeout, limits.allow_local_files, limits) as (conn, notes):
+        frame = _server_rows(conn, url, src.table, src.query, limits.max_rows, cap=True,
+                             limits=limits)
+        return Loaded(frame, warnings=notes)
 
 
 @contextmanager
@@ -297,33 +195,5 @@ def _server_rows(conn: Any, url: str, table: str | None, query: str | None, limi
     return fetch(result, list(result.keys()), name, limit, cap, limits)
 
 
-def _load_server(src: Source, limits: LoadLimits) -> Loaded:
-    url = src.url or ""
-    if url.lower().startswith("sqlite"):
-        from automl.data import sqlite
-
-        name, data = sqlite.read_source(url, limits.allow_local_files, limits)
-        return Loaded(sqlite.read(data, name, src.table, src.query, limits.max_rows,
-                                  limits.query_timeout, cap=True, limits=limits))
-    one_of(src.table, src.query)
-    if not (src.table or src.query):  # say so before connecting
-        raise ConfigError(f"Name a table (table=..., --table) or write a query (query=..., "
-                          f"--query) to read from {mask_url(url)}.")
-    with _server(url, limits.query_timeout, limits.allow_local_files, limits) as (conn, notes):
-        frame = _server_rows(conn, url, src.table, src.query, limits.max_rows, cap=True,
-                             limits=limits)
-        return Loaded(frame, warnings=notes)
-
-
-def _load_sqlite_file(src: Source, limits: LoadLimits) -> Loaded:
-    from automl.data import sqlite
-
-    return Loaded(sqlite.read(src.data, src.name, src.table, src.query, limits.max_rows,
-                              limits.query_timeout, cap=True, limits=limits))
-
-
-_load_server.accepts_sql = True  # type: ignore[attr-defined]
-_load_sqlite_file.accepts_sql = True  # type: ignore[attr-defined]
-register_loader(("postgresql://", "postgres://", "mysql://", "mariadb://", "sqlite://"),
-                _load_server)
-register_loader((".db", ".sqlite", ".sqlite3"), _load_sqlite_file)
+load_server.accepts_sql = True  # type: ignore[attr-defined]
+register_loader(("postgresql://", "postgres://", "mysql://", "mariadb://"), load_server)

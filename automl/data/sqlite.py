@@ -1,6 +1,7 @@
-"""SQLite files, read safely: a private read-only copy, ``PRAGMA quick_check`` first, and an
-authorizer that allows reading only (no ATTACH, no writes, no pragmas that change anything,
-no extension loading) plus a deadline on every statement."""
+"""SQLite files and ``sqlite:///`` URLs, read safely: a private read-only copy, ``PRAGMA
+quick_check`` first, and an authorizer that allows reading only (no ATTACH, no writes, no
+pragmas that change anything, no extension loading) plus a deadline on every statement.
+A URL opens a file on this machine only where ``LoadLimits.allow_local_files`` says so."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from typing import Any
 
 import pandas as pd
 
-from automl.data.loaders import LoadLimits, _check_bytes
-from automl.data.sql import check_select, fetch, mask_url, one_of, shown
+from automl.data.loaders import Loaded, LoadLimits, Source, check_bytes, register_loader
+from automl.data.sql_check import check_select
+from automl.data.sql_rows import fetch, one_of, shown
+from automl.data.urls import mask_url
 from automl.errors import ConfigError, DataError, DataLimitError, UnsupportedFormatError
 
-__all__ = ["list_tables", "read", "read_source"]
+__all__ = ["list_tables", "load_file", "load_url", "read", "read_source"]
 
 MAGIC = b"SQLite format 3\x00"
 _READS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, getattr(sqlite3, "SQLITE_RECURSIVE", 33)}
@@ -29,14 +32,14 @@ _READ_PRAGMAS = {"table_info", "table_xinfo", "quick_check"}
 def read_source(source: Any, allow_local_files: bool, limits: LoadLimits) -> tuple[str, bytes]:
     """(name to show, bytes) from a path, ``sqlite:///path`` URL, bytes or file object."""
     if isinstance(source, bytes | bytearray):
-        _check_bytes("the SQLite file", len(source), limits)
+        check_bytes("the SQLite file", len(source), limits)
         return "database.sqlite", bytes(source)
     if hasattr(source, "read"):
         name = Path(str(getattr(source, "name", "database.sqlite"))).name
         if hasattr(source, "seek"):
             source.seek(0)
         data = source.read(limits.max_bytes + 1)
-        _check_bytes(name, len(data), limits, at_least=True)
+        check_bytes(name, len(data), limits, at_least=True)
         return name, data
     if not isinstance(source, str | os.PathLike):
         raise DataError(f"Cannot read a {type(source).__name__} as an SQLite database; pass "
@@ -60,7 +63,7 @@ def read_source(source: Any, allow_local_files: bool, limits: LoadLimits) -> tup
     file = Path(path)
     if not file.is_file():
         raise DataError(f"No SQLite file at {file}; check the path and try again.")
-    _check_bytes(shown_name, file.stat().st_size, limits)
+    check_bytes(shown_name, file.stat().st_size, limits)
     return shown_name, file.read_bytes()
 
 
@@ -177,3 +180,22 @@ def _explain(exc: sqlite3.Error, name: str, timeout: float) -> DataError:
     if "one statement" in text:
         return DataError("The query holds more than one statement; send a single SELECT.")
     return DataError(f"The query on {name} failed: {text}")
+
+
+def load_file(src: Source, limits: LoadLimits) -> Loaded:
+    """The loader for uploaded or local SQLite files (.db, .sqlite, .sqlite3)."""
+    return Loaded(read(src.data, src.name, src.table, src.query, limits.max_rows,
+                       limits.query_timeout, cap=True, limits=limits))
+
+
+def load_url(src: Source, limits: LoadLimits) -> Loaded:
+    """The loader for ``sqlite:///path`` URLs (``LoadLimits.allow_local_files`` permitting)."""
+    name, data = read_source(src.url or "", limits.allow_local_files, limits)
+    return Loaded(read(data, name, src.table, src.query, limits.max_rows,
+                       limits.query_timeout, cap=True, limits=limits))
+
+
+load_file.accepts_sql = True  # type: ignore[attr-defined]
+load_url.accepts_sql = True  # type: ignore[attr-defined]
+register_loader((".db", ".sqlite", ".sqlite3"), load_file)
+register_loader("sqlite://", load_url)
