@@ -133,6 +133,9 @@ def test_upload_train_watch_download_and_sessions_apart(chromium, server, shots,
     # --- Data: upload a file through the uploader -------------------------------------------
     page.goto(server.url)
     wait_title(page, "Data")
+    # Streamlit's developer options are not for the people using the app (toolbarMode)
+    page.locator('[data-testid="stMainMenu"]').wait_for()
+    assert page.locator('[data-testid="stAppDeployButton"]').count() == 0
     page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(csv)
     sidebar = page.locator('[data-testid="stSidebar"]')
     sidebar.get_by_text("credit_1000.csv").wait_for()

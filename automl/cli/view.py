@@ -1,4 +1,5 @@
-"""What the CLI draws: a progress bar with the running best, and the final leaderboard."""
+"""What the ``automl`` command draws in the terminal: a progress bar with the running best,
+and the final leaderboard."""
 
 from __future__ import annotations
 
