@@ -184,7 +184,7 @@ def engine(model, X: pd.DataFrame, ref: dict, args) -> tuple[dict, list[dict]]:
             same_as_ref = rows is None and not approximate  # the engine's exact route on all
             # rows calls the very code plain shap calls (native TreeSHAP / shap's C++)
             if same_as_ref and est is not None and est > args.skip_after \
-                    and model_kind(model) == "sk_tree":
+                    and model_kind(model) == "tree":
                 rec.update(skipped=True, est_s=ref["explain_s"], ratio=ref["time_s"]
                            / ref["explain_s"], note="same computation as the reference")
                 out.append(rec)
@@ -271,7 +271,7 @@ def default_setting(model, X: pd.DataFrame, ref: dict, args) -> dict:
 def model_kind(model) -> str:
     from automl.explain import shapley
 
-    return shapley._kind(model.pipeline[-1]) or "other"
+    return shapley.kind_of(model.pipeline[-1])
 
 
 def _git() -> str:

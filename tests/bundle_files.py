@@ -33,7 +33,7 @@ def make_data(task: str, n: int | None = None, seed: int = 0):
     """A bundled sklearn dataset plus categorical, boolean, date, text and ID columns."""
     data = LOADERS[task](as_frame=True)
     X, y = data.data.copy(), data.target.to_numpy()
-    if n is not None:  # resample to n rows (throughput test)
+    if n is not None:  # resample to n rows (the 100k-row scoring test)
         idx = np.random.default_rng(seed).integers(0, len(X), n)
         X, y = X.iloc[idx].reset_index(drop=True), y[idx]
     rng = np.random.default_rng(seed)

@@ -24,10 +24,11 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from automl import bundle
-from automl.bundle import ALLOWED_TYPES, Model, load_model, read_manifest, save_model
+from automl import bundle, families
+from automl.bundle import ALLOWED_TYPES, Model, _allowed, load_model, read_manifest, save_model
 from automl.data.schema import ColumnInfo, Kind, Schema
 from automl.errors import ConfigError, ModelFileError, SchemaMismatchError, UnsafeModelError
+from automl.families import REGISTRY
 from automl.preprocess import PrepOptions, build_preprocessor
 from tests.bundle_files import LABELS, forge, make_data, reseal
 
@@ -296,14 +297,40 @@ def test_types_outside_the_allow_list_are_refused(tmp_path, binary_model):
 
 
 def test_allow_list_is_fixed_and_covers_our_transformers():
-    assert isinstance(ALLOWED_TYPES, frozenset)
+    assert isinstance(ALLOWED_TYPES, frozenset) and _allowed.trusted() == ALLOWED_TYPES
     assert {"automl.preprocess.DateFeatures", "automl.preprocess.TextTfidf",
             "automl.preprocess.CategoryCleaner", "xgboost.core.Booster"} <= ALLOWED_TYPES
     assert not any(t.startswith(("builtins.", "os.", "posix.", "subprocess")) for t in
                    ALLOWED_TYPES)
     assert set(bundle.__all__) == {"ALLOWED_TYPES", "MANIFEST_NAME", "Model", "load_model",
-                                   "read_manifest", "save_model"}
+                                   "preload", "read_manifest", "save_model"}
     assert Model.__doc__
+
+
+def test_the_allow_list_is_the_generic_types_and_what_the_registered_families_declare():
+    declared = set().union(*(f.allowed_types for f in REGISTRY.values()))
+    loaders = _allowed.loaders()
+    objects = loaders["ObjectNode"][0]
+    assert objects == _allowed.GENERIC_OBJECTS | (declared - set(_allowed.OWN_LOADER))
+    for name, loader in _allowed.OWN_LOADER.items():  # e.g. a Tree: by its own loader only
+        assert name not in objects
+        assert (name in loaders[loader][0]) == (name in declared)
+    assert declared <= ALLOWED_TYPES
+    assert not any(t.startswith(("builtins.", "os.", "posix.", "subprocess", "importlib",
+                                 "functools", "operator")) for t in declared)
+
+
+def test_a_type_only_an_unregistered_family_declares_is_refused(tmp_path, binary_model,
+                                                                monkeypatch):
+    """The allow-list follows the registry: without XGBoost's family, an XGBoost model file
+    is refused before anything in it is built."""
+    path = binary_model[0]
+    monkeypatch.setattr(families, "REGISTRY",
+                        {n: f for n, f in REGISTRY.items() if n != "xgb"})
+    with pytest.raises(UnsafeModelError, match="xgboost.sklearn.XGBClassifier"):
+        load_model(path)
+    monkeypatch.undo()
+    assert load_model(path).task == "binary"
 
 
 @pytest.mark.slow

@@ -86,8 +86,8 @@ def test_one_hot_text_date_and_indicator_parts_sum_to_their_column(family):
     for column, at_least in (("color", 2), ("note", 2), ("when", 6)):
         assert owners.count(column) >= at_least  # really made of several features
     c = shapley.model_contributions(
-        est, prep.transform(model.prepare(rows)), prep.transform(explainer.background),
-        tree_explainer=shapley.make_tree_explainer(est) if family == "rf" else None)
+        get_family(family).explainer, est, prep.transform(model.prepare(rows)),
+        prep.transform(explainer.background))
     raw = explainer.explain(rows, raw=True)  # grouped, in the model's own SHAP units
     values = c.values[:, :, -1]  # the positive class
     for j, column in enumerate(raw.columns):
@@ -125,12 +125,39 @@ def test_an_ensemble_is_the_weighted_sum_of_its_members():
     ens = WeightedEnsemble.from_fitted([a.pipeline, b.pipeline, c.pipeline], weights, "binary")
     model = _model(ens, "binary", make_data("binary")[2])
     rows = X.iloc[:20]
-    e = Explainer(model, X).explain(rows)
+    explainer = Explainer(model, X)
+    assert explainer.kinds == [get_family(f).explainer for f in ("lgbm", "linear", "knn")]
+    e = explainer.explain(rows)
     parts = [Explainer(m, X).explain(rows) for m in (a, b, c)]
     np.testing.assert_allclose(sum(w * p.values for w, p in zip(weights, parts, strict=True)),
                                e.values, atol=1e-12)
     np.testing.assert_allclose(e.prediction, predicted(model, rows), atol=1e-9)
     assert "weighted sum" in e.method and "permutation" in e.method
+
+
+def test_a_model_no_family_declares_is_explained_by_permutation():
+    """The route comes from the model's family; a model no family builds (here a linear
+    model that the linear route could explain) still gets the route that fits any model."""
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.pipeline import Pipeline
+
+    fitted_model, X = fitted("rf", "binary", n_estimators=5)
+    prep = fitted_model.pipeline[0]
+    _, y, schema = make_data("binary")
+    model_step = SGDClassifier(loss="log_loss", random_state=0)
+    pipe = Pipeline([("prep", prep), ("model", model_step)]).fit(X, y)
+    model = _model(pipe, "binary", schema)
+    assert shapley.kind_of(pipe[-1]) == "permutation"
+    explainer = Explainer(model, X)
+    assert explainer.kinds == ["permutation"] and explainer.slow
+    e = explainer.explain(X.iloc[:5])
+    np.testing.assert_allclose(e.prediction, predicted(model, X.iloc[:5]), atol=1e-9)
+    assert "permutation" in e.method
+
+
+def test_every_family_declares_a_kind_that_has_a_route():
+    for fam in REGISTRY.values():
+        assert fam.explainer in shapley.KINDS, fam.name
 
 
 def test_permutation_shap_is_exact_for_a_linear_model():

@@ -1,7 +1,8 @@
-"""One contract, checked for every registered model family."""
+"""One contract, checked for every registered model family: no test here names a family."""
 
 from __future__ import annotations
 
+import importlib
 import warnings
 
 import numpy as np
@@ -10,10 +11,13 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
+from automl import families
 from automl.bundle import load_model, save_model
 from automl.data.schema import ColumnInfo, Kind, Schema
 from automl.errors import ConfigError
-from automl.families import REGISTRY, FamilyContext, get_family, resolve_families
+from automl.explain import Explainer
+from automl.explain.shapley import KINDS
+from automl.families import REGISTRY, FamilyContext, family_of, get_family, resolve_families
 from automl.search.context import make_pipeline
 from automl.search.objective import predict_scores
 
@@ -42,12 +46,31 @@ def _ctx(task, X, y):
                          time_budget=10)
 
 
+@pytest.fixture
+def alone(monkeypatch):
+    """Make ``fam`` the only registered family: the model file's allow-list is then the
+    generic types and the ones ``fam`` declares, nothing another family declares."""
+    def only(fam):
+        monkeypatch.setattr(families, "REGISTRY", {fam.name: fam})
+    return only
+
+
+def _expected_outputs(pred, task):
+    """The model's outputs as an explanation has them: (rows, outputs)."""
+    return pred[:, None] if task == "regression" else pred[:, 1:] if task == "binary" else pred
+
+
 @pytest.mark.parametrize("name", FAMILIES)
 def test_family_declares_itself(name):
     fam = REGISTRY[name]
     assert fam.name == name and fam.title
     assert fam.tasks <= {"binary", "multiclass", "regression"}
-    assert fam.explainer in {"tree", "linear", "permutation"}
+    assert fam.explainer in KINDS
+    assert isinstance(fam.allowed_types, frozenset) and fam.allowed_types
+    for qualified in fam.allowed_types:  # each names a class, as skops writes its name
+        module, _, attr = qualified.rpartition(".")
+        cls = getattr(importlib.import_module(module), attr)
+        assert isinstance(cls, type) and f"{cls.__module__}.{cls.__qualname__}" == qualified
 
 
 @pytest.mark.parametrize("name", FAMILIES)
@@ -82,11 +105,16 @@ def test_sampled_parameters_are_prefixed_and_build(name, task):
 
 @pytest.mark.parametrize("name", FAMILIES)
 @pytest.mark.parametrize("task", TASKS)
-def test_fits_tiny_data_predicts_and_round_trips_through_a_model_file(name, task, tmp_path):
+def test_fits_tiny_data_predicts_and_round_trips_through_a_model_file(name, task, tmp_path,
+                                                                      alone):
+    """With only its own declared types allowed, the family's model saves, loads, scores
+    the same and is explained by the kind it declares, adding up to its predictions."""
     fam = REGISTRY[name]
     X, y, schema = _data(task)
     ctx = _ctx(task, X, y)
     pipe = make_pipeline(schema, fam, fam.defaults(ctx)[0], ctx).fit(X, y)
+    alone(fam)
+    assert family_of(pipe[-1]) is fam  # its estimator's type is one it declares
     pred = predict_scores(pipe, X, task, ctx.n_classes)
     if task == "regression":
         assert pred.shape == (len(X),) and np.isfinite(pred).all()
@@ -106,6 +134,11 @@ def test_fits_tiny_data_predicts_and_round_trips_through_a_model_file(name, task
     else:
         cols = [f"proba_{c}" for c in classes]
         np.testing.assert_allclose(out[cols].to_numpy(), pred, rtol=1e-5, atol=1e-7)
+    explainer = Explainer(model, X)
+    assert explainer.kinds == [fam.explainer]
+    e = explainer.explain(X.iloc[:8])
+    np.testing.assert_allclose(e.base + e.values.sum(axis=1), e.prediction, atol=1e-9)
+    np.testing.assert_allclose(e.prediction, _expected_outputs(pred[:8], task), atol=1e-4)
 
 
 def test_unknown_family_and_wrong_task_give_clear_errors():
@@ -134,7 +167,7 @@ def test_multiclass_and_wide_tables_get_fewer_rounds():
 
 
 @pytest.mark.parametrize("name", FAMILIES)
-def test_sparse_one_hot_input_round_trips_through_a_model_file(name, tmp_path):
+def test_sparse_one_hot_input_round_trips_through_a_model_file(name, tmp_path, alone):
     """Many categorical columns give a sparse matrix; kNN then keeps its rows as one."""
     rng = np.random.default_rng(0)
     X = pd.DataFrame({f"c{i}": rng.choice([f"v{j}" for j in range(12)], 300) for i in range(8)})
@@ -143,6 +176,7 @@ def test_sparse_one_hot_input_round_trips_through_a_model_file(name, tmp_path):
     fam = REGISTRY[name]
     ctx = _ctx("binary", X, y)
     pipe = make_pipeline(schema, fam, fam.defaults(ctx)[0], ctx).fit(X, y)
+    alone(fam)
     manifest = {"task": "binary", "target": "y", "classes": [0, 1], "schema": schema.to_dict()}
     model = load_model(save_model(tmp_path / "m.skops", pipe, manifest))
     np.testing.assert_allclose(model.predict_proba(X), pipe.predict_proba(X), rtol=1e-6)

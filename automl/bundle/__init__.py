@@ -8,8 +8,9 @@ checks, in order, before the model is returned:
 
 1. the file's size and zip directory (:mod:`._format`: caps on what it unpacks to),
 2. the digest over manifest and payload, and the signature when ``AUTOML_MODEL_KEY`` is set,
-3. the skops schema: only the node shapes and classes the project writes, each member read
-   once (:mod:`._audit`),
+3. the skops schema: only the node shapes and classes the project writes (generic ones and
+   those the registered families declare, :mod:`._allowed`), each member read once
+   (:mod:`._audit`),
 4. the constructor arguments and booster payloads on the nodes skops builds (:mod:`._build`,
    :mod:`._lightgbm`, :mod:`._xgboost`),
 5. every array that compiled code indexes in the built pipeline (:mod:`._checks`,
@@ -30,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from automl.bundle._allowed import ALLOWED_TYPES
+from automl.bundle import _allowed
 from automl.bundle._audit import audit
 from automl.bundle._build import build
 from automl.bundle._checks import check_built
@@ -53,7 +54,15 @@ from automl.bundle._model import _quiet_unknown_categories as _quiet_unknown_cat
 from automl.data.schema import Schema
 from automl.errors import AutoMLError, ModelFileError
 
-__all__ = ["ALLOWED_TYPES", "MANIFEST_NAME", "Model", "load_model", "read_manifest", "save_model"]
+__all__ = ["ALLOWED_TYPES", "MANIFEST_NAME", "Model", "load_model", "preload", "read_manifest",
+           "save_model"]
+
+
+def __getattr__(name: str):
+    if name == "ALLOWED_TYPES":  # built from the family registry, which is read on first use
+        return _allowed.trusted()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _MANIFESTS: dict[tuple, bool] = {}  # the files read_manifest verified, by identity
 _CACHE_SIZE = 256

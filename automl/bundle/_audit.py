@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from numpy.lib import format as npy
 
-from automl.bundle._allowed import KEY_TYPES, LOADERS, ROOT_CLASSES
+from automl.bundle._allowed import KEY_TYPES, ROOT_CLASSES, loaders
 from automl.bundle._format import MANIFEST_NAME, REEXPORT, SCHEMA_NAME, max_model_bytes, read_member
 from automl.errors import ModelFileError, UnsafeModelError
 
@@ -62,6 +62,7 @@ class _Walk:
         self.seen: dict[int, dict] = {}
         self.files: dict[str, tuple[str, set[int]]] = {}
         self.sparse: dict[str, str] = {}  # member -> the format its class implies
+        self.loaders = loaders()
 
     def run(self, schema, zf: zipfile.ZipFile) -> None:
         from skops.io._protocol import PROTOCOL
@@ -85,8 +86,8 @@ class _Walk:
         if not isinstance(node, dict) or not isinstance(node.get("__loader__"), str):
             raise _refuse(self.path, f"a malformed node ({str(node)[:80]!r})")
         loader, name = node["__loader__"], f"{node.get('__module__')}.{node.get('__class__')}"
-        classes, extra = LOADERS.get(loader, (frozenset(), frozenset()))
-        if loader not in LOADERS:
+        classes, extra = self.loaders.get(loader, (frozenset(), frozenset()))
+        if loader not in self.loaders:
             raise _refuse(self.path, f"a {loader!r} node (building {name})")
         if name not in classes:
             raise _refuse(self.path, f"the type {name} (built by skops' {loader})")

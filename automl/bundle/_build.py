@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from automl.bundle._allowed import ALLOWED_TYPES
+from automl.bundle._allowed import trusted as allowed_types
 from automl.bundle._format import REEXPORT
 from automl.bundle._lightgbm import check_model_text
 from automl.bundle._xgboost import rebuild
@@ -31,7 +31,7 @@ def build(data: bytes, path: Path):
     from skops.io._audit import audit_tree, get_tree
     from skops.io._utils import read_schema
 
-    trusted = sorted(ALLOWED_TYPES)
+    trusted = sorted(allowed_types())
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             schema, context = read_schema(zf)

@@ -19,9 +19,22 @@ import pandas as pd
 
 from automl.errors import DataError, NonNumericValuesError
 
-__all__ = ["MISSING_TOKENS", "check_fields", "clean_names", "count_fields", "decode_to_utf8",
-           "normalise_text", "numbers_from_text", "parse_iso_dates", "read_header",
-           "replace_infinities", "sniff_decimal", "sniff_delimiter", "split_lines"]
+__all__ = [
+    "MISSING_TOKENS",
+    "check_fields",
+    "clean_names",
+    "count_fields",
+    "decode_to_utf8",
+    "normalise_text",
+    "numbers_from_text",
+    "parse_iso_dates",
+    "ragged_message",
+    "read_header",
+    "replace_infinities",
+    "sniff_decimal",
+    "sniff_delimiter",
+    "split_lines",
+]
 
 # Cells that mean "no value" in files people export from spreadsheets, R and databases.
 MISSING_TOKENS = ("", "NA", "N/A", "n/a", "#N/A", "<NA>", "null", "NULL", "NaN", "nan", "?", "-",

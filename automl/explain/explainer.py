@@ -1,5 +1,7 @@
 """Explain a saved model on raw rows: SHAP values per user column, in probability points
-(classification) or target units (regression), for any family and for ensembles.
+(classification) or target units (regression), for any family and for ensembles. Each model
+(each member of an ensemble) is explained by the route its family declares
+(:func:`automl.explain.shapley.kind_of`).
 
 An :class:`Explainer` is built once per model and background table (tree parsing, background
 sample, feature-to-column maps) and then explains any rows: a sample for the global view,
@@ -17,10 +19,16 @@ from sklearn.pipeline import Pipeline
 from automl.bundle import Model, _quiet_unknown_categories
 from automl.ensemble import WeightedEnsemble
 from automl.errors import ConfigError
-from automl.explain import shapley
 from automl.explain.explanation import Explanation
 from automl.explain.groups import feature_owners, group_matrix, used_columns
 from automl.explain.permutation import permutation_shap
+from automl.explain.shapley import (
+    APPROXIMATE,
+    TREE_KINDS,
+    kind_of,
+    make_tree_explainer,
+    model_contributions,
+)
 from automl.explain.units import to_output_units
 
 __all__ = ["GLOBAL_ROWS", "Explainer", "explain"]
@@ -57,6 +65,11 @@ class Explainer:
         self.outputs = ([str(model.target)] if task == "regression"
                         else [f"P({model.target} = {model.classes[1]})"] if task == "binary"
                         else [f"P({model.target} = {c})" for c in model.classes])
+
+    @property
+    def kinds(self) -> list[str]:
+        """The explainer kind of each model (each member of an ensemble), in order."""
+        return [m.kind for m in self._members]
 
     @property
     def slow(self) -> bool:
@@ -140,7 +153,8 @@ class _Member:
         self.pipeline, self.weight = pipeline, float(weight)
         self.prep, self.estimator = pipeline[0], pipeline[-1]
         self.columns = used_columns(self.prep)
-        self.route = "features" if shapley.supports(self.estimator) else "permutation"
+        self.kind = kind_of(self.estimator)
+        self.route = "permutation" if self.kind == "permutation" else "features"
         self.last_method = ""  # how the last explanation was computed, in words
         self._seconds: dict[bool, float] = {}  # per row, exact / approximate
         self.space = "probability"  # of the last contributions: margin, probability or value
@@ -151,8 +165,8 @@ class _Member:
         if self.route == "features":
             self.group = group_matrix(feature_owners(self.prep), columns)
             self.bg_t = self.prep.transform(background)
-            if shapley._kind(self.estimator) in ("sk_tree", "hgb"):
-                self._tree = shapley.make_tree_explainer(self.estimator)
+            if self.kind in TREE_KINDS:
+                self._tree = make_tree_explainer(self.kind, self.estimator)
             self._bg_values: dict[bool, np.ndarray] = {}
         else:
             self.bg = background.iloc[:PERMUTATION_BACKGROUND]
@@ -166,8 +180,7 @@ class _Member:
 
     @property
     def can_approximate(self) -> bool:
-        return self.route == "features" and shapley._kind(self.estimator) in (
-            "xgb", "sk_tree", "hgb")
+        return self.kind in APPROXIMATE
 
     def mode(self, approximate: bool | None) -> bool:
         """Whether to use Saabas values (``None``: where the model has them)."""
@@ -201,8 +214,8 @@ class _Member:
 
     def _contributions(self, Xt, approximate: bool):
         """Grouped contributions in the model's own space: (values, base, space, method)."""
-        c = shapley.model_contributions(self.estimator, Xt, self.bg_t, approximate=approximate,
-                                        tree_explainer=self._tree)
+        c = model_contributions(self.kind, self.estimator, Xt, self.bg_t,
+                                approximate=approximate, tree_explainer=self._tree)
         values, base = c.values, c.base
         if self.task == "binary" and values.shape[2] == 2:  # one output per class: keep classes[1]
             values, base = values[:, :, 1:], base[1:]

@@ -1,12 +1,15 @@
-"""SHAP values of one fitted model on its own features, by the fastest exact route each
-family has, and their conversion to the units a person reads (probability or value).
+"""SHAP values of one fitted model on its own features, by the route its family declares
+(``Family.explainer``, one of :data:`KINDS`; the model's family is the registered family
+whose declared types name the model's type, :func:`automl.families.family_of`):
 
-- XGBoost: the booster's own TreeSHAP (``pred_contribs``); ``approx_contribs`` (Saabas) for
-  a quick global view.
-- LightGBM: its own TreeSHAP (``pred_contrib``).
-- scikit-learn trees (random forest, extra trees, HistGradientBoosting): ``shap.TreeExplainer``.
-- Linear models: ``shap.LinearExplainer`` against a background sample.
-- Anything else (k-nearest neighbours): ``shap.PermutationExplainer`` on the user's columns.
+- "xgboost": the booster's own TreeSHAP (``pred_contribs``); ``approx_contribs`` (Saabas)
+  for a quick global view.
+- "lightgbm": its own TreeSHAP (``pred_contrib``).
+- "tree" (averaged trees: forests) and "tree_margin" (trees adding up log-odds:
+  HistGradientBoosting): ``shap.TreeExplainer``.
+- "linear": ``shap.LinearExplainer`` against a background sample.
+- "permutation" (k-nearest neighbours, and any model no family declares): permutation SHAP
+  on the user's columns (:mod:`automl.explain.permutation`), not here.
 
 Boosted and linear classifiers explain log-odds; :mod:`automl.explain.units` turns those
 into probability points.
@@ -19,7 +22,14 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Contributions", "make_tree_explainer", "model_contributions", "supports"]
+from automl.families import family_of
+
+__all__ = ["APPROXIMATE", "KINDS", "TREE_KINDS", "Contributions", "kind_of", "make_tree_explainer",
+           "model_contributions"]
+
+KINDS = ("xgboost", "lightgbm", "tree", "tree_margin", "linear", "permutation")
+TREE_KINDS = frozenset({"tree", "tree_margin"})  # explained by a shap.TreeExplainer
+APPROXIMATE = frozenset({"xgboost", "tree", "tree_margin"})  # kinds with Saabas values
 
 
 @dataclass
@@ -34,57 +44,48 @@ class Contributions:
     method: str
 
 
-def supports(estimator) -> bool:
-    """Whether the estimator has a SHAP route on its features (else: permutation)."""
-    return _kind(estimator) is not None
+def kind_of(estimator) -> str:
+    """The explainer kind of a fitted model: its family's, "permutation" for a model that no
+    registered family declares."""
+    family = family_of(estimator)
+    if family is None:
+        return "permutation"
+    if family.explainer not in KINDS:
+        raise ValueError(f"family {family.name!r} declares the explainer {family.explainer!r}; "
+                         f"the kinds are {', '.join(KINDS)}")
+    return family.explainer
 
 
-def model_contributions(estimator, Xt, background=None, *, approximate: bool = False,
-                        tree_explainer=None) -> Contributions:
-    """SHAP values of ``estimator`` on the transformed rows ``Xt``.
+def model_contributions(kind: str, estimator, Xt, background=None, *,
+                        approximate: bool = False, tree_explainer=None) -> Contributions:
+    """SHAP values of ``estimator`` (explained as ``kind``) on the transformed rows ``Xt``.
 
     ``background`` (transformed rows) is needed by linear models only. ``tree_explainer`` is a
     ``shap.TreeExplainer`` built earlier for the same scikit-learn tree model (building one
     parses every tree, which is worth doing once).
     """
-    kind = _kind(estimator)
     regression = not hasattr(estimator, "classes_")
-    if kind == "xgb":
+    if kind == "xgboost":
         return _xgboost(estimator, Xt, approximate, regression)
-    if kind == "lgbm":
+    if kind == "lightgbm":
         return _lightgbm(estimator, Xt, regression)
-    if kind in ("sk_tree", "hgb"):
-        explainer = tree_explainer or make_tree_explainer(estimator)
+    if kind in TREE_KINDS:
+        explainer = tree_explainer or make_tree_explainer(kind, estimator)
         return _sk_tree(explainer, estimator, Xt, approximate, regression, kind)
     if kind == "linear":
         return _linear(estimator, Xt, background, regression)
-    raise TypeError(f"no TreeSHAP or linear route for {type(estimator).__name__}")
+    raise ValueError(f"no SHAP route on features for the kind {kind!r} "
+                     f"({type(estimator).__name__}); permutation SHAP explains it")
 
 
-def make_tree_explainer(estimator):
+def make_tree_explainer(kind: str, estimator):
     import shap
 
-    raw = {"model_output": "raw"} if _kind(estimator) == "hgb" else {}
+    raw = {"model_output": "raw"} if kind == "tree_margin" else {}
     return shap.TreeExplainer(estimator, feature_perturbation="tree_path_dependent", **raw)
 
 
 # --- one route per kind of model -----------------------------------------------------------
-
-def _kind(est) -> str | None:
-    module = type(est).__module__
-    name = type(est).__name__
-    if module.startswith("xgboost"):
-        return "xgb"
-    if module.startswith("lightgbm"):
-        return "lgbm"
-    if name.startswith("HistGradientBoosting"):
-        return "hgb"
-    if name in ("RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier",
-                "ExtraTreesRegressor", "DecisionTreeClassifier", "DecisionTreeRegressor"):
-        return "sk_tree"
-    if hasattr(est, "coef_") and hasattr(est, "intercept_"):
-        return "linear"
-    return None
 
 
 def _xgboost(est, Xt, approximate: bool, regression: bool) -> Contributions:
@@ -128,8 +129,8 @@ def _sk_tree(explainer, est, Xt, approximate: bool, regression: bool, kind: str
         values = values[:, :, None]
     base = np.atleast_1d(np.asarray(explainer.expected_value, dtype=float)).ravel()
     how = "Saabas (approximate TreeSHAP)" if approximate else "TreeSHAP"
-    # scikit-learn forests average probabilities; HistGradientBoosting adds up log-odds
-    space = "value" if regression else "margin" if kind == "hgb" else "probability"
+    # forests average probabilities; "tree_margin" trees (HistGradientBoosting) add log-odds
+    space = "value" if regression else "margin" if kind == "tree_margin" else "probability"
     return Contributions(values, base, space, how)
 
 

@@ -1,18 +1,39 @@
-"""What a model family is: a search space, cheap defaults, an estimator builder.
+"""What a model family is: a search space, cheap defaults, an estimator builder, how SHAP
+explains its fitted models and which types those models put in a model file.
 
 Parameter names in the search space are prefixed with the family's name (``xgb__max_depth``)
 so one Optuna study can hold every family's conditional parameters side by side.
+
+``explainer`` names the route :mod:`automl.explain` takes for the family's fitted models:
+
+=============== ===========================================================================
+"xgboost"       XGBoost's own TreeSHAP (``pred_contribs``), Saabas values for quick views
+"lightgbm"      LightGBM's own TreeSHAP (``pred_contrib``)
+"tree"          ``shap.TreeExplainer`` on trees whose outputs are averaged (forests; class
+                probabilities)
+"tree_margin"   ``shap.TreeExplainer`` on the raw output of trees that add up log-odds
+                (scikit-learn's HistGradientBoosting)
+"linear"        ``shap.LinearExplainer`` (``coef_`` and ``intercept_``)
+"permutation"   permutation SHAP on the user's columns: any model, slower
+=============== ===========================================================================
+
+``allowed_types`` are the fully qualified names (``module.Class``, as skops writes them) of
+the types a fitted estimator of the family holds beyond the generic pipeline, preprocessing
+and numpy ones. The model file's allow-list is the generic types plus every registered
+family's (:mod:`automl.bundle._allowed`); a fitted estimator's own type also tells which
+family it belongs to (:func:`automl.families.family_of`).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar
-
-import optuna
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from automl.preprocess import PrepOptions
+
+if TYPE_CHECKING:  # the model file's loader reads the registry: it need not import Optuna
+    import optuna
 
 __all__ = ["Family", "FamilyContext"]
 
@@ -39,14 +60,17 @@ class FamilyContext:
 
 
 class Family(ABC):
-    """A model family. Subclasses set the class attributes and implement three methods."""
+    """A model family. Subclasses set the class attributes (``allowed_types`` must name the
+    types of every estimator ``build`` returns) and implement three methods."""
 
     name: ClassVar[str]
     title: ClassVar[str]
     tasks: ClassVar[frozenset[str]] = frozenset({"binary", "multiclass", "regression"})
     prep: ClassVar[PrepOptions] = PrepOptions()
-    # How SHAP explains it: "tree" (TreeSHAP), "linear", or "permutation".
+    # How SHAP explains it: one of the routes in the module docstring.
     explainer: ClassVar[str] = "permutation"
+    # Types its fitted estimators add to the model file's allow-list, their own included.
+    allowed_types: ClassVar[frozenset[str]] = frozenset()
     # Expected cost of one fit relative to a small gradient-boosting model.
     cost: ClassVar[float] = 1.0
     # Order of the families' first trials (lower first): the strongest per second first.

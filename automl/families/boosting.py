@@ -22,8 +22,10 @@ MAX_ROUNDS = 5000  # a cap only: early stopping and the time share end boosting 
 _FIRST_ITER = 32  # HistGradientBoosting grows from this many iterations, doubling
 
 
+_LABELS = "sklearn.preprocessing._label.LabelEncoder"  # the classes of a classifier
+
+
 class _Boosting(Family):
-    explainer = "tree"
     rounds_key = "n_estimators"
     plain_rounds = 200  # rounds of a model fitted without a validation set to stop on
 
@@ -57,6 +59,9 @@ class _Boosting(Family):
 class XGBoost(_Boosting):
     name = "xgb"
     title = "XGBoost"
+    explainer = "xgboost"
+    allowed_types = frozenset({"xgboost.sklearn.XGBClassifier", "xgboost.sklearn.XGBRegressor",
+                               "xgboost.core.Booster"})
     prep = PrepOptions(impute=False)  # splits on missing values itself
     cost = 1.0
     priority = 30
@@ -113,6 +118,9 @@ class XGBoost(_Boosting):
 class LightGBM(_Boosting):
     name = "lgbm"
     title = "LightGBM"
+    explainer = "lightgbm"
+    allowed_types = frozenset({"lightgbm.sklearn.LGBMClassifier", "lightgbm.sklearn.LGBMRegressor",
+                               "lightgbm.basic.Booster", _LABELS})
     prep = PrepOptions(impute=False)  # splits on missing values itself
     cost = 0.7
     priority = 10
@@ -171,6 +179,18 @@ class LightGBM(_Boosting):
 class HistGradientBoosting(_Boosting):
     name = "hgb"
     title = "HistGradientBoosting"
+    explainer = "tree_margin"  # its trees add up log-odds
+    allowed_types = frozenset({
+        *(f"sklearn.ensemble._hist_gradient_boosting.{c}" for c in (
+            "gradient_boosting.HistGradientBoostingClassifier",
+            "gradient_boosting.HistGradientBoostingRegressor",
+            "binning._BinMapper", "predictor.TreePredictor")),
+        *(f"sklearn._loss.{c}" for c in (
+            "loss.HalfBinomialLoss", "loss.HalfMultinomialLoss", "loss.HalfSquaredError",
+            "_loss.CyHalfBinomialLoss", "_loss.CyHalfMultinomialLoss", "_loss.CyHalfSquaredError",
+            "link.IdentityLink", "link.Interval", "link.LogitLink", "link.MultinomialLogit")),
+        _LABELS,
+    })
     prep = PrepOptions(impute=False, dense=True)
     cost = 0.8
     priority = 20

@@ -14,7 +14,7 @@ _FIRST_TREES = 16
 
 
 class _Forest(Family):
-    explainer = "tree"
+    explainer = "tree"  # averaged trees: class probabilities
     prep = PrepOptions(impute=True)  # keeps forests independent of NaN support by version
     cost = 2.0
     priority = 40
@@ -74,6 +74,11 @@ class _Forest(Family):
 class RandomForest(_Forest):
     name = "rf"
     title = "Random forest"
+    allowed_types = frozenset({
+        "sklearn.ensemble._forest.RandomForestClassifier",
+        "sklearn.ensemble._forest.RandomForestRegressor",
+        "sklearn.tree._classes.DecisionTreeClassifier",
+        "sklearn.tree._classes.DecisionTreeRegressor", "sklearn.tree._tree.Tree"})
 
     def _classifier(self):
         from sklearn.ensemble import RandomForestClassifier
@@ -87,6 +92,11 @@ class RandomForest(_Forest):
 class ExtraTrees(_Forest):
     name = "et"
     title = "Extra trees"
+    allowed_types = frozenset({
+        "sklearn.ensemble._forest.ExtraTreesClassifier",
+        "sklearn.ensemble._forest.ExtraTreesRegressor",
+        "sklearn.tree._classes.ExtraTreeClassifier",
+        "sklearn.tree._classes.ExtraTreeRegressor", "sklearn.tree._tree.Tree"})
     cost = 1.5
     priority = 35
 

@@ -14,6 +14,9 @@ class Linear(Family):
     name = "linear"
     title = "Linear"
     explainer = "linear"
+    allowed_types = frozenset({"sklearn.linear_model._logistic.LogisticRegression",
+                               "sklearn.linear_model._ridge.Ridge",
+                               "sklearn.linear_model._coordinate_descent.ElasticNet"})
     prep = PrepOptions(scale=True, impute=True)
     cost = 0.2
     priority = 15

@@ -13,6 +13,14 @@ __all__ = ["KNearestNeighbors"]
 class KNearestNeighbors(Family):
     name = "knn"
     title = "k-nearest neighbours"
+    explainer = "permutation"  # no faster exact route
+    # the search tree over the kept rows and its distance (p = 1, 2 or other)
+    allowed_types = frozenset({
+        "sklearn.neighbors._classification.KNeighborsClassifier",
+        "sklearn.neighbors._regression.KNeighborsRegressor",
+        "sklearn.neighbors._ball_tree.BallTree", "sklearn.neighbors._kd_tree.KDTree",
+        *(f"sklearn.metrics._dist_metrics.{m}Distance64" for m in (
+            "Euclidean", "Manhattan", "Minkowski"))})
     prep = PrepOptions(scale=True, impute=True)
     cost = 0.5
     priority = 60
