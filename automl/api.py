@@ -7,7 +7,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import optuna
@@ -15,6 +15,8 @@ import pandas as pd
 
 from automl.bundle import Model, load_model, preload, save_model
 from automl.config import TrainConfig
+from automl.contracts import BestModel, RunSpec, RunState
+from automl.contracts import Progress as RunProgress
 from automl.data import Table, infer_schema, load_table
 from automl.data.sql import mask_url
 from automl.errors import SearchError
@@ -24,14 +26,15 @@ from automl.leaderboard import leaderboard
 from automl.metrics import get_metric
 from automl.preprocess import check_usable_features
 from automl.processes import signal_name, start_time
-from automl.runs import Run
+from automl.runs import Run, StatusWriter
 from automl.search.context import SearchContext, open_storage
 from automl.search.finalize import choose_and_refit, ranked
 from automl.search.objective import predict_scores
 from automl.search.runner import Progress, run_search
 from automl.tasks import prepare_target
 
-__all__ = ["TrainResult", "predict", "start_run", "train"]
+__all__ = ["TrainResult", "as_table", "execute", "predict", "refit_and_save", "start_run",
+           "train"]
 
 
 @dataclass
@@ -76,20 +79,19 @@ def start_run(data, config: TrainConfig, *, root=None) -> tuple[SearchContext, l
     check_usable_features(schema, table.source)  # before the run folder and any trial
     run = Run.create(root)
     run.write_data(table.frame)
-    run.write_settings({
-        "config": {**config.to_dict(),
-                   "storage": mask_url(config.storage) if config.storage else None},
-        "task": prepared.task, "metric": metric.name, "direction": metric.direction,
-        "families": list(families), "cv_folds": folds, "classes": prepared.classes,
-        "schema": schema.to_dict(), "source": table.source, "data_hash": table.data_hash,
-        "n_rows": len(prepared.y), "created_at": time.time(),
-    })
+    run.write_spec(RunSpec(
+        config=replace(config, storage=mask_url(config.storage) if config.storage else None),
+        task=prepared.task, metric=metric.name, direction=metric.direction,
+        families=tuple(families), cv_folds=folds,
+        classes=tuple(prepared.classes) if prepared.classes else None,
+        schema=tuple(schema.to_dict()), source=table.source, data_hash=table.data_hash,
+        n_rows=len(prepared.y), created_at=time.time(),
+    ))
     ctx = SearchContext.build(run, prepared.X, prepared.y, schema, prepared.task, metric,
                               families, folds, config.seed, config.time_budget,
                               config.max_trials, config.storage, config.holdout)
     optuna.create_study(storage=open_storage(run, config.storage),
                         study_name=run.study_name, direction=metric.direction)
-    run.update_status(state="created", n_trials=0)
     return ctx, table.warnings + prepared.warnings
 
 
@@ -140,37 +142,66 @@ def train(
 
 def execute(ctx: SearchContext, *, started_at: float, deadline: float, n_workers: int,
             start_method: str = "forkserver",
-            on_progress: Callable[[Progress], None] | None = None, busy: int | None = None):
+            on_progress: Callable[[Progress], None] | None = None, busy: int | None = None,
+            progress_every: float | None = None):
     """Search until ``deadline``, then refit and save the final model. The run's status
     follows along (running, then finished or failed; failed too when interrupted by Ctrl-C
     or SIGTERM, after the workers are ended). Returns trials, model path, summary.
 
     The run counts as busy (a resume is refused) until its status says it ended: this
     process holds the run's busy lock until then, and also releases ``busy``, a hold that
-    the process which started this one handed over (see ``background.resume_run``)."""
+    the process which started this one handed over (see ``background.resume_run``). With
+    ``progress_every`` (seconds) the search's progress is written to the status that often,
+    for the app to show."""
     run = ctx.run
     holds = [run.hold_busy(), *([busy] if busy is not None else [])]
-    run.update_status(state="running", started_at=started_at, pid=os.getpid(),
-                      pid_start=start_time(os.getpid()), deadline=deadline, message=None)
+    status = StatusWriter(run)
+    try:
+        status.move(RunState.RUNNING, started_at=started_at, pid=os.getpid(),
+                    pid_start=start_time(os.getpid()), deadline=deadline, message=None,
+                    progress=None, best=None, ended_at=None)
+    except BaseException:
+        _release(holds)
+        raise
+    report = _reporter(status, on_progress, progress_every)
     try:
         search_started = time.time()
         trials = run_search(ctx, deadline=deadline, n_workers=n_workers,
-                            start_method=start_method, on_progress=on_progress,
-                            while_waiting=preload)
-        run.update_status(search_started_at=search_started, search_ended_at=time.time(),
-                          n_workers=n_workers)
+                            start_method=start_method, on_progress=report,
+                            while_waiting=preload, status=status)
+        search_ended = time.time()
+        status.update(search_started_at=search_started, search_ended_at=search_ended,
+                      n_workers=n_workers)
         _check_some_trial_finished(trials, ctx)
         model_path, summary = refit_and_save(ctx, trials, deadline)
     except BaseException as exc:
         _release(holds)
-        run.update_status(state="failed", message=_failure(exc), ended_at=time.time())
+        status.move(RunState.FAILED, message=_failure(exc), ended_at=time.time())
         raise
     _release(holds)
     stopped = run.stop_requested()
-    run.update_status(state="stopped" if stopped else "finished", best=summary,
-                      final_s=round(time.time() - run.status["search_ended_at"], 3),
-                      n_trials=len(trials), ended_at=time.time(), model=str(model_path))
+    status.move(RunState.STOPPED if stopped else RunState.FINISHED,
+                best=BestModel.from_json(summary), final_s=round(time.time() - search_ended, 3),
+                n_trials=len(trials), ended_at=time.time(), model=str(model_path))
     return trials, model_path, summary
+
+
+def _reporter(status: StatusWriter, on_progress, every: float | None):
+    """``on_progress``, plus the progress written to the run's status every ``every`` s."""
+    if every is None:
+        return on_progress
+    last = [0.0]
+
+    def report(p: Progress) -> None:
+        if on_progress is not None:
+            on_progress(p)
+        if time.time() - last[0] >= every:
+            last[0] = time.time()
+            status.update(progress=RunProgress(
+                elapsed=p.elapsed, budget=p.budget, complete=p.n_complete, pruned=p.n_pruned,
+                failed=p.n_failed, best=p.best_value, best_family=p.best_family))
+
+    return report
 
 
 def _release(holds: list[int]) -> None:
@@ -207,18 +238,19 @@ def _check_some_trial_finished(trials, ctx: SearchContext) -> None:
 def refit_and_save(ctx: SearchContext, trials, deadline: float) -> tuple[Path, dict]:
     """Refit the final model (best trial or ensemble) on all rows and save the model file."""
     final = choose_and_refit(ctx, trials, deadline)
-    s = ctx.run.settings
+    spec = ctx.run.spec
     best = ranked(trials, ctx.metric.direction == "maximize")[0]
     family = get_family(final.family) if final.family != "ensemble" else None
     manifest = {
-        "task": ctx.task, "target": s["config"]["target"], "metric": ctx.metric.name,
-        "metric_direction": ctx.metric.direction, "classes": s["classes"],
-        "schema": s["schema"], "cv_score": final.score, "cv_folds": len(ctx.folds),
+        "task": ctx.task, "target": spec.target, "metric": ctx.metric.name,
+        "metric_direction": ctx.metric.direction,
+        "classes": list(spec.classes) if spec.classes else None,
+        "schema": list(spec.schema), "cv_score": final.score, "cv_folds": len(ctx.folds),
         "family": final.family, "family_title": family.title if family else "Ensemble",
         "explainer": family.explainer if family else "ensemble",
         "params": {k: v for k, v in best.params.items() if k != "family"} if family else {},
         "members": final.members, "best_trial": best.number, "n_trials": len(trials),
-        "n_rows": len(ctx.y), "source": s["source"], "data_hash": s["data_hash"],
+        "n_rows": len(ctx.y), "source": spec.source, "data_hash": spec.data_hash,
         "run_id": ctx.run.id,
     }
     if ctx.holdout_X is not None:

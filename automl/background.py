@@ -69,7 +69,7 @@ def resume_run(run: Run, time_budget: float, *, owner_token: str | None = None,
     with locked(run.path / ".resume.lock"):  # one resume at a time, across threads too
         busy = run.hold_busy() if not run.busy() else None
         try:
-            if busy is None or run.status.get("state") in ("running", "queued"):
+            if busy is None or run.status.state.is_active:
                 raise ConfigError(f"Run {run.id} is still running (its search or a worker of "
                                   "it is alive): stop it and wait until it has ended before "
                                   "resuming.")
@@ -85,8 +85,7 @@ def _spawn(run: Run, time_budget: float, storage_url: str | None, busy: int) -> 
     process's hold on the run's busy lock), so the run counts as busy from this moment
     on, and the storage URL in its environment (never in its arguments, which every user of
     the machine can read, nor in the run folder)."""
-    run.update_status(state="queued", queued_at=time.time(), message=None, pid=None,
-                      pid_start=None)
+    run.record_launch()  # the run reads as queued from now on (the status is the child's)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", _BUSY_ENV: str(busy)}
     if storage_url:
         env[STORAGE_ENV] = storage_url
@@ -98,12 +97,13 @@ def _spawn(run: Run, time_budget: float, storage_url: str | None, busy: int) -> 
         start_new_session=True, cwd=os.getcwd(), env=env,
     )
     log.close()
-    run.update_status(pid=proc.pid, pid_start=start_time(proc.pid))
+    run.record_launch(proc.pid, start_time(proc.pid))
 
 
 def supervise(run_dir: Run | str | os.PathLike, time_budget: float,
               started_at: float | None = None, storage_url: str | None = None) -> None:
-    """Search, refit and save for an existing run folder, writing progress to its status."""
+    """Search, refit and save for an existing run folder, writing progress to its status
+    (this process is the run's supervisor: the one writer of its status)."""
     from automl.api import execute
     from automl.search.context import SearchContext
 
@@ -111,20 +111,9 @@ def supervise(run_dir: Run | str | os.PathLike, time_budget: float,
     run = run_dir if isinstance(run_dir, Run) else Run(Path(run_dir))
     ctx = SearchContext.from_run(run, storage_url)
     ctx.family_ctx = replace(ctx.family_ctx, time_budget=float(time_budget))
-    last = [0.0]
-
-    def on_progress(p) -> None:
-        if time.time() - last[0] >= _PROGRESS_EVERY_S:
-            last[0] = time.time()
-            run.update_status(progress={
-                "elapsed": p.elapsed, "budget": p.budget, "complete": p.n_complete,
-                "pruned": p.n_pruned, "failed": p.n_failed, "best": p.best_value,
-                "best_family": p.best_family})
-
-    workers = run.settings["config"].get("n_workers") or None
     execute(ctx, started_at=t0, deadline=t0 + time_budget, busy=_handed_over(run),
-            n_workers=TrainConfig(target="_", n_workers=workers).workers(),
-            start_method="fork", on_progress=on_progress)
+            n_workers=run.spec.config.workers(), start_method="fork",
+            progress_every=_PROGRESS_EVERY_S)
 
 
 def _handed_over(run: Run) -> int | None:
@@ -146,5 +135,4 @@ def live_leaderboard(run: Run, storage_url: str | None = None) -> pd.DataFrame:
     from automl.search.context import open_storage
 
     study = optuna.load_study(study_name=run.study_name, storage=open_storage(run, storage_url))
-    return leaderboard(study.get_trials(deepcopy=False), run.settings.get("direction",
-                                                                          "maximize"))
+    return leaderboard(study.get_trials(deepcopy=False), run.spec.direction)

@@ -15,8 +15,10 @@ The tree (catch ``AutoMLError`` to handle them all)::
     │   └── UnsafeModelError     pickles, foreign files, types outside the allow-list
     ├── SchemaMismatchError      rows to score do not match the model's input columns
     ├── RunNotFoundError         no run with that id, or a value that is not a run id
-    └── RunAccessError           stop, resume or delete asked by a session without the
-                                 run's owner token
+    ├── RunAccessError           stop, resume or delete asked by a session without the
+    │                            run's owner token
+    └── RunStateError            a status change the run's state does not allow (resume a
+                                 running run, change a run that ended)
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ __all__ = [
     "NonNumericValuesError",
     "RunAccessError",
     "RunNotFoundError",
+    "RunStateError",
     "SchemaMismatchError",
     "SearchError",
     "TargetError",
@@ -94,3 +97,8 @@ class RunNotFoundError(AutoMLError):
 class RunAccessError(AutoMLError):
     """The caller may view the run but not stop, resume or delete it: it does not hold the
     run's owner token (in the app: another browser session started the run)."""
+
+
+class RunStateError(AutoMLError):
+    """A change of a run's status that its state does not allow: the transitions are in
+    ``automl.contracts.TRANSITIONS`` (for example a finished run is resumed, never re-finished)."""

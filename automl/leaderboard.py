@@ -9,7 +9,7 @@ import pandas as pd
 if TYPE_CHECKING:  # optuna is not imported for the type alone: `import automl` stays light
     import optuna
 
-__all__ = ["COLUMNS", "best_per_family", "leaderboard"]
+__all__ = ["COLUMNS", "best_per_family", "leaderboard", "study_leaderboard"]
 
 COLUMNS = ["trial", "family", "state", "score", "std", "fit_s", "predict_ms_per_1k",
            "size_kb", "params", "error"]

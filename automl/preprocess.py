@@ -21,7 +21,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler, TargetEncoder
 from automl.data.schema import Kind, Schema
 from automl.errors import DataError
 
-__all__ = ["DateFeatures", "PrepOptions", "TextTfidf", "build_preprocessor",
+__all__ = ["CategoryCleaner", "DateFeatures", "PrepOptions", "TextTfidf", "build_preprocessor",
            "check_usable_features", "unusable_features"]
 
 # A categorical column with more distinct values than this is target-encoded, not one-hot.

@@ -55,7 +55,7 @@ def run_report(run: Run, *, max_rows: int = GLOBAL_ROWS) -> str:
     sources = evaluate.source_choices(run)
     ev = evaluate.from_run(run, "holdout" if "holdout" in sources else "oof")
     e = explain_run(run, max_rows=max_rows)
-    return _render(model, run.read_data(), str(run.settings.get("source") or run.id), ev,
+    return _render(model, run.read_data(), str(run.spec.source or run.id), ev,
                    e, _leaderboard(run))
 
 

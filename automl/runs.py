@@ -14,6 +14,7 @@ its owner only (0o700; the snapshot 0o600): it holds the user's data.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -30,17 +31,19 @@ import numpy as np
 import pandas as pd
 
 from automl.atomic import replacing, write_json
+from automl.contracts import BestModel, RunSpec, RunState, RunStatus
 from automl.errors import ConfigError, RunAccessError, RunNotFoundError
 from automl.locks import hold, is_held, locked
 from automl.processes import process_alive
 
-__all__ = ["Run", "check_run_id", "delete_run", "list_runs", "open_run", "process_alive",
-           "runs_root"]
+__all__ = ["Run", "StatusWriter", "check_run_id", "delete_run", "list_runs", "open_run",
+           "process_alive", "runs_root"]
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,80}")  # old ids (6 random hex digits) still match
 _PRIVATE_DIR, _PRIVATE_FILE = 0o700, 0o600
 ENDED = ("finished", "stopped", "failed")
 ACTIVE = ("queued", "running")
+_LAUNCH_GRACE_S = 60.0  # a launch with no pid yet counts as queued this long
 
 
 def runs_root(root: str | os.PathLike | None = None) -> Path:
@@ -101,41 +104,48 @@ class Run:
     study_name = property(lambda self: f"automl-{self.id}")
 
     @property
-    def settings(self) -> dict:
-        return _read_json(self.settings_file, {})
+    def spec(self) -> RunSpec:
+        """What the run searches (``settings.json``); ConfigError if the file is damaged."""
+        return RunSpec.from_json(_read_json(self.settings_file))
 
-    def write_settings(self, settings: dict) -> None:
-        _write_json(self.settings_file, settings)
+    def write_spec(self, spec: RunSpec) -> None:
+        _write_json(self.settings_file, spec.to_json())
 
     @property
-    def status(self) -> dict:
-        """The run's status; a queued or running run whose process has ended (by pid and
-        start time, so a reused pid does not count) is marked failed, so it never looks busy
-        for ever."""
-        status = _read_json(self.status_file, {"state": "created"})
-        if status.get("state") in ACTIVE and not process_alive(status.get("pid"),
-                                                                status.get("pid_start")):
-            status = self._change_status(lambda now: {
-                **now, "state": "failed", "message": "The search process ended unexpectedly; "
-                "see log.txt in the run folder. Resume the run to continue its study.",
-            } if _same_process(now, status) else None)
+    def stored_status(self) -> RunStatus:
+        """``status.json`` as its writer left it (``created`` before the first write)."""
+        data = _read_json(self.status_file)
+        return RunStatus.from_json(data) if data is not None else RunStatus()
+
+    @property
+    def status(self) -> RunStatus:
+        """The run's status as a reader should see it, computed, never written: a search
+        process launched after the last write shows as queued, and a queued or running run
+        whose process has ended (by pid and start time, so a reused pid does not count)
+        shows as failed, so it never looks busy for ever. Only the supervisor writes
+        (:class:`StatusWriter`)."""
+        status = self.stored_status
+        launch = _control_file(self.control_file).get("launched")
+        if (not status.state.is_active and isinstance(launch, dict)
+                and _after(launch.get("at"), status.updated_at)):
+            status = status.seen_as(RunState.QUEUED, queued_at=launch.get("at"), message=None,
+                                    pid=launch.get("pid"), pid_start=launch.get("pid_start"))
+            if status.pid is None and time.time() - status.queued_at < _LAUNCH_GRACE_S:
+                return status  # the launcher has not written the pid yet
+        if status.state.is_active and not process_alive(status.pid, status.pid_start):
+            status = status.seen_as(RunState.FAILED, message=(
+                "The search process ended unexpectedly; see log.txt in the run folder. "
+                "Resume the run to continue its study."))
         return status
 
-    def update_status(self, **fields) -> dict:
-        """Merge ``fields`` into the status and return it. The supervisor and the app's
-        sessions both write it: the read-merge-write holds a lock, so no update is lost."""
-        return self._change_status(lambda now: {**now, **fields})
-
-    def _change_status(self, change) -> dict:
-        """``change(status)`` -> the new status (None: keep it), under the run's write lock."""
+    def record_launch(self, pid: int | None = None, pid_start: float | None = None) -> None:
+        """Say, in the control file, that a search process is being started for the run (the
+        app and ``resume`` ask for a run this way; the status is the supervisor's)."""
         with locked(self._write_lock):
-            now = _read_json(self.status_file, {"state": "created"})
-            new = change(now)
-            if new is None:
-                return now
-            new = {**new, "updated_at": time.time()}
-            _write_json(self.status_file, new)
-            return new
+            control = _control_file(self.control_file)
+            at = control.get("launched", {}).get("at") if pid is not None else None
+            control["launched"] = {"at": at or time.time(), "pid": pid, "pid_start": pid_start}
+            _write_json(self.control_file, control)
 
     _write_lock = property(lambda self: self.path / ".write.lock")
     busy_file = property(lambda self: self.path / ".busy.lock")
@@ -198,13 +208,17 @@ class Run:
             stop_at, requested = _control(self.control_file)
             if requested and not force:
                 return stop_at
-            _write_json(self.control_file, {"stop_at": float(when), "requested": False})
+            control = _control_file(self.control_file)
+            _write_json(self.control_file, {**control, "stop_at": float(when),
+                                            "requested": False})
             return float(when)
 
     def request_stop(self) -> None:
         """Ask every worker to stop after the fold it is in; finished trials are kept."""
         with locked(self._write_lock):
-            _write_json(self.control_file, {"stop_at": time.time(), "requested": True})
+            control = _control_file(self.control_file)
+            _write_json(self.control_file, {**control, "stop_at": time.time(),
+                                            "requested": True})
 
     def stop_requested(self) -> bool:
         """Whether Stop was asked for (an unreadable control file counts as asked)."""
@@ -219,16 +233,48 @@ class Run:
         return np.load(self.path / "oof" / f"{trial_number}.npy")
 
 
-def _same_process(a: dict, b: dict) -> bool:
-    return a.get("state") in ACTIVE and (a.get("pid"), a.get("pid_start")) == (
-        b.get("pid"), b.get("pid_start"))
+class StatusWriter:
+    """The one writer of a run's ``status.json``: the supervisor (``automl.api.execute``)
+    makes one when its search starts. Every change goes through the transition table
+    (``automl.contracts.TRANSITIONS``); an ended run's status no longer changes."""
+
+    def __init__(self, run: Run):
+        self.run = run
+
+    def move(self, state: RunState, **fields) -> RunStatus:
+        """Write the run in ``state``; the change starts from what readers see (a run whose
+        process died reads as failed, so a resume of it is failed -> running)."""
+        return self._write(lambda now: now.moved_to(state, **fields))
+
+    def update(self, **fields) -> RunStatus:
+        """Write ``fields`` and keep the state (progress, workers)."""
+        return self._write(lambda now: now.updated(**fields))
+
+    def _write(self, change) -> RunStatus:
+        with locked(self.run._write_lock):
+            now = self.run.status
+            new = dataclasses.replace(change(now), updated_at=time.time())
+            _write_json(self.run.status_file, new.to_json())
+            return new
+
+
+def _after(a, b) -> bool:
+    """Whether time ``a`` is later than ``b`` (a missing ``b`` is earlier than anything)."""
+    return isinstance(a, int | float) and (not isinstance(b, int | float) or a > b)
+
+
+def _control_file(path: Path) -> dict:
+    return _read_json(path, {}) or {}
 
 
 def _control(path: Path) -> tuple[float, bool]:
     """(stop time, stop requested) from a control file; (0, True) if it is missing or
-    unreadable, except that a missing file is no request (the supervisor's first write)."""
+    unreadable, except that a missing file, or one that records only a launch, is no request
+    (the supervisor's first write sets the stop time)."""
     control = _read_json(path)
     when = control.get("stop_at") if control is not None else None
+    if control is not None and set(control) <= {"launched"}:
+        return 0.0, False
     if not isinstance(when, int | float) or isinstance(when, bool) or not math.isfinite(when):
         return 0.0, control is not None or path.exists()
     return float(when), bool(control.get("requested"))
@@ -264,21 +310,24 @@ def list_runs(root=None) -> pd.DataFrame:
         if not _ID.fullmatch(path.parent.name):
             continue
         run = Run(path.parent)
-        s, st = run.settings, run.status
-        best, state = st.get("best") or {}, st.get("state", "created")
-        ended = st.get("ended_at") or st.get("updated_at") if state in ENDED else None
+        try:
+            spec = run.spec
+        except ConfigError:
+            continue  # a damaged folder is not a run anyone can open
+        st = run.status
+        best = st.best or BestModel()
+        ended = (st.ended_at or st.updated_at) if st.state.is_ended else None
         rows.append({
             "run": run.id,
-            "state": state,
-            "ended": pd.to_datetime(ended, unit="s", utc=True) if isinstance(
-                ended, int | float) else pd.NaT,
-            "target": s.get("config", {}).get("target"),
-            "task": s.get("task"),
-            "metric": s.get("metric"),
-            "best_family": best.get("family"),
-            "best_score": best.get("score"),
-            "trials": st.get("n_trials"),
-            "source": s.get("source"),
+            "state": str(st.state),
+            "ended": pd.to_datetime(ended, unit="s", utc=True) if ended else pd.NaT,
+            "target": spec.target,
+            "task": spec.task,
+            "metric": spec.metric,
+            "best_family": best.family,
+            "best_score": best.score,
+            "trials": st.n_trials,
+            "source": spec.source,
         })
     cols = ["run", "state", "ended", "target", "task", "metric", "best_family", "best_score",
             "trials", "source"]
@@ -292,8 +341,8 @@ def delete_run(run_id: str, root=None, *, owner_token: str | None = None) -> Non
     passes ``owner_token``) unless the token is the run's owner token."""
     run = open_run(run_id, root)
     run.check_owner(owner_token)
-    state = run.status.get("state")
-    if state in ("queued", "running"):
+    state = run.status.state
+    if state.is_active:
         raise ConfigError(f"Run {run.id} is {state}: stop it first, then delete it once it "
                           "has ended.")
     shutil.rmtree(run.path)

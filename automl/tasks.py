@@ -13,7 +13,7 @@ import pandas as pd
 
 from automl.errors import ConfigError, TargetError
 
-__all__ = ["TASKS", "PreparedTarget", "detect_task", "prepare_target"]
+__all__ = ["TASKS", "PreparedTarget", "detect_task", "find_target", "prepare_target"]
 
 TASKS = ("binary", "multiclass", "regression")
 # An integer target with at most this many distinct values is read as classes.

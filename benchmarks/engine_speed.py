@@ -60,7 +60,7 @@ from automl.search.context import SearchContext
 run = Run(r.run_dir)
 st = run.status
 trials = SearchContext.from_run(run).study().get_trials()
-n = run.settings['n_rows']
+n = run.spec.n_rows
 busy = sum(t.user_attrs.get('fit_s', 0) + t.user_attrs.get('predict_ms_per_1k', 0) * n / 1e6
            for t in trials)
 print(json.dumps(dict(first_row_s=first[0] - t0 if first else None,

@@ -90,9 +90,9 @@ def analyse(run_path: Path, seed: int, bench, suites) -> dict | None:
     from automl.search.finalize import ranked
 
     run = Run(run_path)
-    s = run.settings
-    target = s["config"]["target"]
-    entry = next((e for e in suites.ALL if e[3] == target and e[4] == s["task"]), None)
+    spec = run.spec
+    target = spec.target
+    entry = next((e for e in suites.ALL if e[3] == target and e[4] == spec.task), None)
     if entry is None:
         return None
     name, df, target, task = bench.load(entry)
@@ -100,12 +100,12 @@ def analyse(run_path: Path, seed: int, bench, suites) -> dict | None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "test.csv"
         te.drop(columns=[target]).to_csv(path, index=False)
-        Xt = Model(None, {"schema": s["schema"], "task": task}).prepare(as_table(path).frame)
+        Xt = Model(None, {"schema": list(spec.schema), "task": task}).prepare(as_table(path).frame)
     ctx = SearchContext.from_run(run)
     study = ctx.study()
     order = ranked(study.get_trials(deepcopy=False), ctx.metric.direction == "maximize")
     y = te[target].astype(str) if task != "regression" else te[target]
-    classes = [str(c) for c in s["classes"]] if task != "regression" else None
+    classes = [str(c) for c in spec.classes] if task != "regression" else None
     cache: dict[int, np.ndarray] = {}
     res = {"table": name, "trials": len(order)}
     for label, weights in strategies(ctx, order).items():

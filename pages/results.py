@@ -17,14 +17,14 @@ if run is None:
     st.stop()
 
 titles = {n: f.title for n, f in REGISTRY.items()}
-settings, state = run.settings, run.status.get("state", "created")
-metric = METRICS.get(settings.get("metric"))
+spec, state = run.spec, run.status.state
+metric = METRICS.get(spec.metric)
 better = "higher" if metric and metric.direction == "maximize" else "lower"
 st.caption(f"Run `{run.id}` · " + md_escape(
-    f"{state} · target {settings.get('config', {}).get('target')} · {settings.get('task')} · "
-    f"{settings.get('cv_folds')}-fold CV · {metric.title if metric else ''} ({better} is "
+    f"{state} · target {spec.target} · {spec.task} · "
+    f"{spec.cv_folds}-fold CV · {metric.title if metric else ''} ({better} is "
     "better)"))
-if state in ui.ACTIVE:
+if state.is_active:
     st.info("The search is still running: this page shows the trials finished so far "
             "(reload it, or watch the live view on the Train page).")
 
@@ -51,9 +51,9 @@ st.subheader("Search")
 study = plots.load_study(run)
 left, right = st.columns(2)
 with left:
-    show.chart(plots.optimization_history(study, settings.get("metric")))
+    show.chart(plots.optimization_history(study, spec.metric))
 with right:
-    show.chart(plots.family_scores(study, settings.get("metric")))
+    show.chart(plots.family_scores(study, spec.metric))
 
 families = plots.family_names(study)
 if families:

@@ -125,7 +125,7 @@ def stop_runs(runs_dir: str | os.PathLike, timeout: float = 30.0) -> None:
         stop_run(run)
     deadline = time.monotonic() + timeout
     for run in active:
-        pid = run.status.get("pid")
+        pid = run.status.pid
         while pid and process_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.2)
         if pid and process_alive(pid):  # a detached session of its own: end that whole group

@@ -20,6 +20,7 @@ from automl.background import live_leaderboard
 from automl.data import load_table
 from automl.runs import Run
 from pages._shared.ui import STATE_KEY, SessionData
+from tests.run_files import write_status
 from tests.test_plots import finished_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,15 +180,15 @@ def test_start_launches_in_the_background_and_stop_keeps_finished_trials(tmp_pat
     run_id = session(at).current_run_id
     run = Run(tmp_path / run_id)
     assert run.path.is_dir() and at.query_params["run"] == run_id
-    assert run.status["state"] in ("queued", "running")  # Start returned without waiting
+    assert run.status.state in ("queued", "running")  # Start returned without waiting
     assert at.button(key="stop_run")  # the live view polls the running search
     _wait(lambda: (live_leaderboard(run)["state"] == "complete").sum() >= 1, run)
     at.run()
     progress = " ".join(p.proto.text for p in at.get("progress"))
-    assert "trials done" in progress or run.status["state"] != "running", progress
+    assert "trials done" in progress or run.status.state != "running", progress
     at.button(key="stop_run").click().run()
-    _wait(lambda: run.status["state"] in ("stopped", "finished", "failed"), run)
-    assert run.status["state"] == "stopped", run.status
+    _wait(lambda: run.status.state in ("stopped", "finished", "failed"), run)
+    assert run.status.state == "stopped", run.status
     assert run.model_file.exists() and len(live_leaderboard(run)) >= 1
     at.run()
     assert not at.exception and at.button(key="resume_run")
@@ -231,7 +232,7 @@ def test_model_page_offers_downloads_card_and_code(run, runs_dir):
                       "Download the report (HTML)"]
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Task"] == "regression" and metrics["Rows"] == "534"
-    assert float(metrics["CV R²"]) == pytest.approx(run.status["best"]["score"], abs=1e-4)
+    assert float(metrics["CV R²"]) == pytest.approx(run.status.best.score, abs=1e-4)
     md = shown(at.markdown)
     assert "sklearn" in md and "hash" in md
     code = texts(at.code)
@@ -244,7 +245,7 @@ def test_runs_page_opens_and_deletes_and_refuses_a_running_run(run, runs_dir):
     for suffix, state in (("done", "finished"), ("busy", "running")):
         dst = runs_dir / f"{run.id}-{suffix}"
         shutil.copytree(run.path, dst)
-        Run(dst).update_status(state=state, pid=os.getpid())  # this process: alive
+        write_status(Run(dst), state=state, pid=os.getpid())  # this process: alive
         tokens[dst.name] = Run(dst).new_owner_token()  # as if started in this session
         copies.append(dst.name)
     state = SessionData(owner_tokens=tokens)

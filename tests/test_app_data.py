@@ -248,7 +248,7 @@ def test_train_prefills_columns_to_leave_out_and_the_run_excludes_them(monkeypat
     at.button(key="start_search").click().run()
     assert not at.exception and not at.error, texts(at.error)
     run = open_run(session(at).current_run_id)
-    names = [c["name"] for c in run.settings["schema"]]
+    names = [c["name"] for c in run.spec.schema]
     assert names == ["age", "income"]
-    assert run.settings["source"] == "flagged.csv"
+    assert run.spec.source == "flagged.csv"
     assert session(at).table.frame.shape[1] == 5  # the loaded table itself is unchanged

@@ -13,6 +13,7 @@ import pytest
 from automl import evaluate
 from automl.runs import Run
 from pages._shared.ui import SessionData
+from tests.run_files import write_status
 from tests.test_app import app
 from tests.test_app import shown as texts
 from tests.test_evaluate import binary_run, multiclass_run
@@ -66,7 +67,7 @@ def test_without_a_run_the_page_says_what_to_do(tmp_path, monkeypatch):
 def test_a_run_without_a_model_file_yet_says_when_it_comes(runs, tmp_path, monkeypatch):
     copy = Run(shutil.copytree(runs["regression"].path, tmp_path / "busy"))
     copy.model_file.unlink()
-    copy.update_status(state="running", pid=os.getpid())
+    write_status(copy, state="running", pid=os.getpid())
     at = _open(copy, monkeypatch)
     assert "is running" in texts(at.info) and "once the search ends" in texts(at.info)
     assert not at.get("plotly_chart")

@@ -13,6 +13,7 @@ from sklearn.datasets import load_iris
 import automl
 from automl.runs import Run
 from pages._shared.explain_helpers import describe_row, find_rows
+from tests.run_files import write_spec, write_status
 from tests.test_app import app
 from tests.test_app import shown as texts
 from tests.test_plots import finished_run
@@ -71,8 +72,8 @@ def test_without_a_run_the_page_says_what_to_do(tmp_path, monkeypatch):
 def test_a_run_without_a_model_file_yet_says_when_it_comes(tmp_path, monkeypatch):
     monkeypatch.setenv("AUTOML_RUNS_DIR", str(tmp_path))
     run = Run.create(tmp_path)
-    run.write_settings({"config": {"target": "y"}})
-    run.update_status(state="running")
+    write_spec(run)
+    write_status(run, state="running")
     at = app("explain", run_id=run.id)
     assert f"Run `{run.id}` is running: its model can be explained once the search ends" \
         in texts(at.info)

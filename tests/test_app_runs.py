@@ -13,6 +13,7 @@ import pytest
 from automl.background import stop_run
 from automl.runs import Run
 from pages._shared.ui import STATE_KEY, SessionData
+from tests.run_files import write_status
 from tests.test_app import app, session, shown, texts
 from tests.test_runs import made
 
@@ -29,7 +30,7 @@ def fake(root: Path, state: str = "finished", **status) -> Run:
     """A run folder as a search leaves it (settings, status; no search run), created here,
     so the object holds its owner token. An active one belongs to this (live) process."""
     run = made(root, state, pid=os.getpid() if state in ("queued", "running") else None)
-    run.update_status(**status)
+    write_status(run, **status)
     return run
 
 
@@ -130,9 +131,9 @@ def test_a_new_run_is_owned_by_the_session_that_started_it(root):
     run = Run(root / state.current_run_id)
     try:
         assert run.is_owner(state.owner_tokens[run.id])
-        assert "stop_run" in buttons(at) or run.status["state"] not in ("queued", "running")
+        assert "stop_run" in buttons(at) or run.status.state not in ("queued", "running")
     finally:
         stop_run(run)
         end = time.time() + 120
-        while run.status.get("state") in ("queued", "running") and time.time() < end:
+        while run.status.state in ("queued", "running") and time.time() < end:
             time.sleep(0.3)

@@ -76,7 +76,7 @@ def test_final_model_oof_reproduces_the_cv_score_in_the_manifest(binary, multi, 
         assert ev.n_rows == len(ctx.y) and np.array_equal(ev.y, ctx.y)
         metric = METRICS[manifest["metric"]]
         assert fold_score(metric, ev.y, ev.scores, ctx.folds) == pytest.approx(
-            manifest["cv_score"], abs=1e-6), run.settings["task"]
+            manifest["cv_score"], abs=1e-6), run.spec.task
         assert "Out-of-fold" in ev.source and f"{ev.n_rows:,} rows" in ev.source
 
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from automl.background import launch_run, resume_run
 from automl.config import TrainConfig
 from automl.errors import ConfigError
 from automl.runs import Run
+from tests.run_files import write_status
 
 AUTOML = [sys.executable, "-m", "automl.cli"]
 HANG_GUARD_S = 60  # a generous bound against hangs, not a timing assertion
@@ -83,7 +85,7 @@ def _training(pid: int, run_root: Path, n_processes: int) -> tuple[Run, set]:
     the run and those descendants."""
     run = _the_run(run_root)
     oof = run.path / "oof"
-    _wait_for(lambda: run.status.get("state") == "running" and any(oof.iterdir())
+    _wait_for(lambda: run.status.state == "running" and any(oof.iterdir())
               and len(_descendants(pid)) >= n_processes, "the workers to train")
     return run, _descendants(pid)
 
@@ -91,7 +93,7 @@ def _training(pid: int, run_root: Path, n_processes: int) -> tuple[Run, set]:
 def _ends_with_its_workers(run: Run, workers: set) -> None:
     left = _wait_for_empty(workers)
     assert left == set(), f"workers still alive after their parent ended: {left}"
-    assert run.status["state"] in ("failed", "stopped"), run.status
+    assert run.status.state in ("failed", "stopped"), run.status
 
 
 def _wait_for_empty(procs: set) -> set:
@@ -128,7 +130,7 @@ def test_sigterm_to_automl_train_ends_its_workers_and_marks_the_run(tmp_path, cs
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert "SIGTERM" in err and "Traceback" not in err
     _ends_with_its_workers(run, workers)
-    assert run.status["state"] == "failed" and "SIGTERM" in run.status["message"]
+    assert run.status.state == "failed" and "SIGTERM" in run.status.message
 
 
 @pytest.mark.slow
@@ -149,12 +151,12 @@ def test_sigkill_to_the_apps_supervisor_ends_its_workers(tmp_path):
     config = TrainConfig(target="outcome", time_budget=600, families=("linear", "knn"),
                          n_workers=2)
     run, _ = launch_run(_cancer(), config, root=tmp_path)
-    pid = _wait_for(lambda: run.status.get("pid"), "the supervisor's pid")
+    pid = _wait_for(lambda: run.status.pid, "the supervisor's pid")
     run, workers = _training(pid, tmp_path, 2)
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     _ends_with_its_workers(run, workers)
-    assert "ended unexpectedly" in run.status["message"]
+    assert "ended unexpectedly" in run.status.message
 
 
 def _prepared(tmp_path, **config) -> Run:
@@ -167,14 +169,14 @@ def _prepared(tmp_path, **config) -> Run:
 def test_resume_refuses_while_a_worker_of_the_run_is_alive(tmp_path):
     run = _prepared(tmp_path).run
     run.set_stop_at(time.time() + 600)
-    run.update_status(state="stopped")  # as the app sees it; a worker joined by hand goes on
+    write_status(run, state="stopped")  # as the app sees it; a worker joined by hand goes on
     worker = subprocess.Popen([*AUTOML, "worker", str(run.path)], stderr=subprocess.DEVNULL)
     try:
         _wait_for(lambda: (run.path / "oof").exists() and any((run.path / "oof").iterdir()),
                   "the worker to finish a trial")
         with pytest.raises(ConfigError, match="still running"):
             resume_run(run, 5)
-        assert run.status["state"] == "stopped"
+        assert run.status.state == "stopped"
     finally:
         worker.kill()
         worker.wait()
@@ -184,7 +186,7 @@ def test_resume_refuses_while_a_worker_of_the_run_is_alive(tmp_path):
 def test_resume_clicks_at_once_start_one_supervisor(tmp_path):
     run = _prepared(tmp_path, max_trials=3).run
     run.request_stop()  # a stopped run: its control file says stop
-    run.update_status(state="stopped")
+    write_status(run, state="stopped")
     barrier, outcomes = threading.Barrier(2), []
 
     def click():
@@ -209,10 +211,10 @@ def test_resume_clicks_at_once_start_one_supervisor(tmp_path):
     assert outcomes.count("resumed") == 1, outcomes
     assert all("still running" in o for o in outcomes if o != "resumed")
     assert len(supervisors) == 1
-    status = _wait_for(lambda: run.status["state"] in ("finished", "failed") and run.status,
+    status = _wait_for(lambda: run.status.state in ("finished", "failed") and run.status,
                        "the resumed run to end")
-    assert status["state"] == "finished", status  # its worker did not stop at once
-    assert status["n_trials"] >= 1 and not run.stop_requested()
+    assert status.state == "finished", status  # its worker did not stop at once
+    assert status.n_trials >= 1 and not run.stop_requested()
 
 
 def _is_supervisor(cmdline: Path, run: Run) -> bool:
@@ -240,7 +242,7 @@ def test_a_stale_journal_lock_does_not_stall_the_run(tmp_path):
     t0 = time.time()
     trials, _, _ = execute(ctx, started_at=t0, deadline=t0 + budget, n_workers=1)
     assert time.time() - t0 < budget + HANG_GUARD_S
-    assert ctx.run.status["state"] == "finished", ctx.run.status
+    assert ctx.run.status.state == "finished", ctx.run.status
     assert any(t.state.name == "COMPLETE" for t in trials)
 
 
@@ -248,9 +250,9 @@ def test_a_masked_storage_url_is_never_used_to_connect(tmp_path, monkeypatch):
     from automl.search.context import SearchContext
 
     run = _prepared(tmp_path).run
-    settings = run.settings
-    settings["config"]["storage"] = "postgresql://u:***@127.0.0.1:1/db"  # as start_run saves
-    run.write_settings(settings)
+    spec = run.spec  # as start_run saves it:
+    run.write_spec(replace(spec, config=replace(spec.config,
+                                                storage="postgresql://u:***@127.0.0.1:1/db")))
     monkeypatch.delenv("AUTOML_STORAGE_URL", raising=False)
     with pytest.raises(ConfigError, match="--storage URL or set AUTOML_STORAGE_URL"):
         SearchContext.from_run(run)
@@ -267,9 +269,9 @@ def test_the_worker_command_says_what_to_pass_for_a_masked_storage(tmp_path, mon
     from automl.cli import main
 
     run = _prepared(tmp_path).run
-    settings = run.settings
-    settings["config"]["storage"] = "postgresql://u:***@127.0.0.1:1/db"
-    run.write_settings(settings)
+    spec = run.spec
+    run.write_spec(replace(spec, config=replace(spec.config,
+                                                storage="postgresql://u:***@127.0.0.1:1/db")))
     run.set_stop_at(time.time() + 60)
     monkeypatch.delenv("AUTOML_STORAGE_URL", raising=False)
     assert main(["worker", str(run.path)]) == 2
@@ -318,13 +320,13 @@ def test_a_storage_password_reaches_the_background_process_but_not_the_run_folde
     config = TrainConfig(target="outcome", time_budget=60, max_trials=3, families=("linear",),
                          storage=url)  # ends after 3 trials; the budget leaves room for load
     run, _ = launch_run(_cancer(), config, root=tmp_path)
-    pid = run.status["pid"]
+    pid = run.status.pid
     environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     assert f"AUTOML_STORAGE_URL={url}".encode() in environ
     assert secret.encode() not in Path(f"/proc/{pid}/cmdline").read_bytes()
-    status = _wait_for(lambda: run.status["state"] in ("finished", "failed") and run.status,
+    status = _wait_for(lambda: run.status.state in ("finished", "failed") and run.status,
                        "the run to end")
-    assert status["state"] == "finished", status
+    assert status.state == "finished", status
     for path in run.path.rglob("*"):
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path

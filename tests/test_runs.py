@@ -19,6 +19,7 @@ from automl.background import resume_run, stop_run
 from automl.errors import ConfigError, RunAccessError, RunNotFoundError
 from automl.retention import parse_age, prune_runs
 from automl.runs import Run, delete_run, list_runs, open_run
+from tests.run_files import write_spec, write_status
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = 86400.0
@@ -32,11 +33,11 @@ def made(root: Path, state: str = "finished", ended_days_ago: float | None = Non
     else:
         run = Run(root / run_id)
         (run.path / "oof").mkdir(parents=True)
-    run.write_settings({"config": {"target": "y"}, "task": "binary", "metric": "roc_auc"})
+    write_spec(run)
     fields = {"state": state, "pid": pid}
     if ended_days_ago is not None:
         fields["ended_at"] = time.time() - ended_days_ago * DAY
-    run.update_status(**fields)
+    write_status(run, **fields)
     return run
 
 
@@ -113,7 +114,7 @@ def test_stop_resume_and_delete_refuse_a_wrong_token(tmp_path):
         for wrong in ("", "not-the-token"):
             with pytest.raises(RunAccessError, match="another browser session"):
                 action(wrong)
-    assert not run.control_file.exists() and run.status["state"] == "stopped"
+    assert not run.control_file.exists() and run.status.state == "stopped"
     assert run.path.exists()
     delete_run(run.id, tmp_path, owner_token=run.owner_token)
     assert not run.path.exists()

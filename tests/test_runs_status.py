@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from automl.runs import Run, process_alive
+from automl.contracts import RunState
+from automl.runs import Run, StatusWriter, process_alive
 from automl.search.stopping import StopSignal
+from tests.run_files import write_status
 
 
 def _run(tmp_path) -> Run:
@@ -26,12 +28,12 @@ def _own_start_time() -> int:
 
 def test_a_reused_pid_does_not_count_as_alive(tmp_path):
     run = _run(tmp_path)
-    run.update_status(state="running", pid=os.getpid(), pid_start=_own_start_time())
-    assert run.status["state"] == "running"  # this very process: alive
+    write_status(run, state="running", pid=os.getpid(), pid_start=_own_start_time())
+    assert run.status.state == "running"  # this very process: alive
     # the same pid, started at another time: an unrelated process that reused the pid
-    run.update_status(state="running", pid=os.getpid(), pid_start=_own_start_time() - 1)
-    assert run.status["state"] == "failed"
-    assert "ended unexpectedly" in run.status["message"]
+    write_status(run, state="running", pid=os.getpid(), pid_start=_own_start_time() - 1)
+    assert run.status.state == "failed"
+    assert "ended unexpectedly" in run.status.message
     assert process_alive(os.getpid(), _own_start_time())
     assert not process_alive(os.getpid(), _own_start_time() + 7)
 
@@ -75,8 +77,13 @@ def test_a_worker_stops_when_its_supervisor_is_gone(tmp_path):
     assert not StopSignal(run, owner=(os.getpid(), _own_start_time())).requested()
 
 
-def test_threads_writing_one_status_file_never_fail_and_lose_no_update(tmp_path):
+def test_threads_of_the_supervisor_and_the_app_write_without_losing_a_launch(tmp_path):
+    """The supervisor's threads update the status while app sessions write the control file
+    (launch, stop, resume): no write fails, a reader never sees half a file, and the launch
+    record survives every stop-time write."""
     run = _run(tmp_path)
+    writer = StatusWriter(run)
+    writer.move(RunState.RUNNING, pid=os.getpid(), pid_start=_own_start_time())
     n_threads, n_updates = 12, 20
     barrier = threading.Barrier(n_threads + 1)
     errors, done = [], threading.Event()
@@ -85,7 +92,12 @@ def test_threads_writing_one_status_file_never_fail_and_lose_no_update(tmp_path)
         barrier.wait()
         try:
             for j in range(n_updates):
-                run.update_status(**{f"t{i}": j})
+                if i % 3 == 0:
+                    writer.update(n_trials=j)
+                elif i % 3 == 1:
+                    run.set_stop_at(time.time() + 600)
+                else:
+                    run.record_launch(os.getpid(), _own_start_time())
         except Exception as exc:
             errors.append(exc)
 
@@ -94,6 +106,7 @@ def test_threads_writing_one_status_file_never_fail_and_lose_no_update(tmp_path)
         while not done.is_set():
             try:
                 json.loads(run.status_file.read_text())
+                json.loads(run.control_file.read_text())
             except FileNotFoundError:
                 continue  # before the first write
             except Exception as exc:
@@ -108,7 +121,6 @@ def test_threads_writing_one_status_file_never_fail_and_lose_no_update(tmp_path)
     done.set()
     reader.join()
     assert errors == []
-    status = run.status
-    assert {f"t{i}": status.get(f"t{i}") for i in range(n_threads)} == {
-        f"t{i}": n_updates - 1 for i in range(n_threads)}
-    assert [p.name for p in run.path.iterdir() if p.name.endswith(".tmp")] == []
+    control = json.loads(run.control_file.read_text())
+    assert control["launched"]["pid"] == os.getpid() and control["stop_at"] > time.time()
+    assert run.status.state == "running" and run.status.n_trials == n_updates - 1

@@ -76,7 +76,7 @@ def test_model_file_predicts_labels_and_probabilities_in_row_order(binary_result
 def test_run_folder_keeps_snapshot_study_and_out_of_fold_predictions(binary_result):
     result, root, _ = binary_result
     run = open_run(result.run_id, root)
-    assert run.status["state"] == "finished"
+    assert run.status.state == "finished"
     assert run.data_file.exists() and run.journal_file.exists() and run.model_file.exists()
     best = result.best["trial"]
     oof = run.load_oof(best)
@@ -162,8 +162,8 @@ def test_postgresql_storage_is_shared_by_the_workers(tmp_path):
                               storage=driver_url(url))
     assert len(study.trials) >= 6
     assert {t.params["family"] for t in study.trials} == {"linear", "lgbm"}
-    settings = open_run(result.run_id, tmp_path).settings
-    assert settings["config"]["storage"].startswith("postgresql")
+    spec = open_run(result.run_id, tmp_path).spec
+    assert spec.config.storage.startswith("postgresql")
     optuna.delete_study(study_name=study.study_name,
                         storage=driver_url(url))
 

@@ -68,8 +68,8 @@ def from_run(run: Run, source: str = "oof", trial: int | None = None) -> Evaluat
                           "predictions for the trial.")
     manifest = _manifest(run) if trial is None else None
     ctx = SearchContext.from_run(run)
-    s = run.settings
-    target, classes = s["config"]["target"], list(s.get("classes") or [])
+    spec = run.spec
+    target, classes = spec.target, list(spec.classes or [])
     if source == "holdout":
         if ctx.holdout_X is None:
             raise ConfigError(f"Run {run.id} kept no holdout rows. Train with a holdout share "
@@ -150,7 +150,7 @@ def model_choices(run: Run) -> dict[int | None, str]:
     choices: dict[int | None, str] = {}
     if run.model_file.exists():
         choices[None] = "Final model: " + _final_name(_manifest(run))
-    metric = METRICS.get(run.settings.get("metric"))
+    metric = METRICS.get(run.spec.metric)
     for t in available_trials(run).itertuples():
         title = REGISTRY[t.family].title if t.family in REGISTRY else t.family
         choices[int(t.trial)] = (f"Trial {t.trial} · {title} · "
@@ -162,8 +162,7 @@ def source_choices(run: Run, trial: int | None = None) -> dict[str, str]:
     """Which predictions there are for the model: out-of-fold always, holdout for the final
     model of a run trained with a holdout share."""
     choices = {"oof": "Out-of-fold (cross-validation)"}
-    if trial is None and run.settings.get("config", {}).get("holdout") and \
-            run.model_file.exists():
+    if trial is None and run.spec.config.holdout and run.model_file.exists():
         choices["holdout"] = "Holdout (rows the search never saw)"
     return choices
 

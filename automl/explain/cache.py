@@ -28,7 +28,7 @@ _lock = threading.Lock()
 
 def run_features(run: Run) -> pd.DataFrame:
     """The run's table without its target: the rows the model was trained on."""
-    target = run.settings["config"]["target"]
+    target = run.spec.target
     return run.read_data().drop(columns=[target], errors="ignore")
 
 

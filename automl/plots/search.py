@@ -37,7 +37,7 @@ def load_study(source: Run | optuna.Study) -> optuna.Study:
 
 def _metric_title(source: Run | optuna.Study, metric: str | None) -> str:
     if metric is None and isinstance(source, Run):
-        metric = source.settings.get("metric")
+        metric = source.spec.metric
     return METRICS[metric].title if metric in METRICS else (metric or "score")
 
 

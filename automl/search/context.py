@@ -22,7 +22,7 @@ from automl.runs import Run
 from automl.tasks import prepare_target
 
 __all__ = ["STORAGE_ENV", "SearchContext", "driver_url", "make_pipeline", "open_storage",
-           "storage_url_for"]
+           "split_holdout", "storage_url_for"]
 
 MASKED = "***"  # what a saved URL shows in place of a password (automl.data.urls.mask_url)
 
@@ -46,14 +46,13 @@ class SearchContext:
     @classmethod
     def from_run(cls, run: Run, storage_url: str | None = None) -> SearchContext:
         """Rebuild the context from a run folder (what a separate worker process does)."""
-        s = run.settings
-        cfg = s["config"]
+        spec = run.spec
+        cfg = spec.config
         url = storage_url_for(run, storage_url)  # before the data: a clear error comes first
-        prepared = prepare_target(run.read_data(), cfg["target"], s["task"], s["cv_folds"])
-        return cls.build(run, prepared.X, prepared.y, Schema.from_dict(s["schema"]), s["task"],
-                         get_metric(s["metric"], s["task"]), tuple(s["families"]),
-                         s["cv_folds"], cfg["seed"], cfg["time_budget"], cfg["max_trials"],
-                         url, cfg.get("holdout", 0.0))
+        prepared = prepare_target(run.read_data(), cfg.target, spec.task, spec.cv_folds)
+        return cls.build(run, prepared.X, prepared.y, spec.input_schema(), spec.task,
+                         get_metric(spec.metric, spec.task), spec.families, spec.cv_folds,
+                         cfg.seed, cfg.time_budget, cfg.max_trials, url, cfg.holdout)
 
     @classmethod
     def build(cls, run, X, y, schema, task, metric, families, cv_folds, seed, time_budget,
@@ -122,7 +121,7 @@ def storage_url_for(run: Run, url: str | None = None) -> str | None:
     """
     if url:
         return url
-    saved = (run.settings.get("config") or {}).get("storage")
+    saved = run.spec.config.storage
     if not saved:
         return None
     url = os.environ.get(STORAGE_ENV) or saved

@@ -15,7 +15,8 @@ from automl.search.bagging import KEEP as MAX_CANDIDATES
 from automl.search.bagging import load_fold_models
 from automl.search.context import SearchContext, make_pipeline
 
-__all__ = ["FinalModel", "choose_and_refit", "refit_estimate", "refit_reserve"]
+__all__ = ["FinalModel", "choose_and_refit", "likely_members", "ranked", "refit_estimate",
+           "refit_reserve"]
 
 # Refit on all rows: more rows than a CV fold, and a margin for a slow machine.
 REFIT_MARGIN = 1.5

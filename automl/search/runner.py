@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import optuna
 
 from automl.processes import start_time
+from automl.runs import StatusWriter
 from automl.search.context import SearchContext
 from automl.search.finalize import refit_reserve
 from automl.search.worker import run_worker
@@ -51,10 +52,12 @@ def run_search(
     start_method: str = "forkserver",
     on_progress: Callable[[Progress], None] | None = None,
     while_waiting: Callable[[], None] | None = None,
+    status: StatusWriter | None = None,
 ) -> list[optuna.trial.FrozenTrial]:
     """Run the search until ``deadline`` (Unix time by which the refitted model must be
     saved), the trial cap or a stop request; return every trial. ``while_waiting`` runs in a
-    thread of this process meanwhile (e.g. imports the final steps need)."""
+    thread of this process meanwhile (e.g. imports the final steps need). ``status``, the
+    supervisor's writer of the run's status, records the worker processes."""
     study = ctx.study()
     slack = 0.5 + 0.02 * ctx.family_ctx.time_budget  # how long a last fold may overrun
     if ctx.storage_url and start_method == "fork":
@@ -69,7 +72,8 @@ def run_search(
     try:
         for p in procs:
             p.start()
-        ctx.run.update_status(workers=[[p.pid, start_time(p.pid)] for p in procs])
+        if status is not None:
+            status.update(workers=[[p.pid, start_time(p.pid)] for p in procs])
         if while_waiting is not None:  # after the fork: a thread must not exist during it
             threading.Thread(target=while_waiting, daemon=True).start()
         _supervise(ctx, study, procs, deadline, slack, on_progress)

@@ -28,7 +28,7 @@ import optuna
 
 from automl.families import get_family
 
-__all__ = ["FamilyStats", "Plan", "PlannedSampler", "family_stats", "plan_next"]
+__all__ = ["FamilyStats", "Plan", "PlannedSampler", "eci", "family_stats", "plan_next", "weights"]
 
 _DONE = optuna.trial.TrialState.COMPLETE
 _FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED,

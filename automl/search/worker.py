@@ -22,7 +22,7 @@ from automl.search.objective import Objective
 from automl.search.scheduler import PlannedSampler, plan_next
 from automl.search.stopping import StopSignal
 
-__all__ = ["make_pruner", "make_sampler", "run_worker"]
+__all__ = ["FoldPruner", "make_pruner", "make_sampler", "run_worker"]
 
 _COUNTED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED,
              optuna.trial.TrialState.FAIL, optuna.trial.TrialState.RUNNING)

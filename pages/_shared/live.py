@@ -12,6 +12,7 @@ import time
 import streamlit as st
 
 from automl.background import live_leaderboard, resume_run, stop_run
+from automl.contracts import Progress, RunStatus
 from automl.errors import AutoMLError
 from automl.families import REGISTRY
 from automl.metrics import METRICS
@@ -27,7 +28,7 @@ _TITLES = {n: f.title for n, f in REGISTRY.items()}
 
 def watch(run: Run) -> None:
     """Poll while the run is queued or running; draw it once otherwise."""
-    if run.status.get("state") in ui.ACTIVE:
+    if run.status.state.is_active:
         _poll(run)
     else:
         _draw(run, polling=False)
@@ -39,20 +40,20 @@ def _poll(run: Run) -> None:
 
 
 def _draw(run: Run, polling: bool) -> None:
-    status, settings = run.status, run.settings
-    state = status.get("state", "created")
-    if polling and state not in ui.ACTIVE:
+    status, spec = run.status, run.spec
+    state = status.state
+    if polling and not state.is_active:
         st.rerun()  # the run just ended: redraw the whole page once, without polling
-    metric = METRICS.get(settings.get("metric"))
+    metric = METRICS.get(spec.metric)
     owner = ui.owns(run)
     st.subheader(f"Run {md_escape(run.id)}")
-    st.caption(md_escape(f"{state} · target {settings.get('config', {}).get('target')} · "
-                         f"{settings.get('task')} · {metric.title if metric else ''} "
+    st.caption(md_escape(f"{state} · target {spec.target} · "
+                         f"{spec.task} · {metric.title if metric else ''} "
                          f"({metric.direction if metric else ''})"))
     if not owner:
         st.caption(VIEW_ONLY)
-    _progress(status, state)
-    if owner and state in ui.ACTIVE and st.button(
+    _progress(status)
+    if owner and state.is_active and st.button(
             "Stop", key="stop_run", help="Finish after the folds in progress; every finished "
                                          "trial is kept and the best is refitted."):
         try:
@@ -62,8 +63,8 @@ def _draw(run: Run, polling: bool) -> None:
         else:
             st.toast("Stopping: the best model so far is being refitted and saved.")
     if state == "failed":
-        show.error(status.get("message") or "The run failed; see log.txt in its folder.")
-    if owner and state in ("stopped", "finished", "failed"):
+        show.error(status.message or "The run failed; see log.txt in its folder.")
+    if owner and state.is_ended:
         _resume(run)
     try:
         board = live_leaderboard(run)
@@ -76,30 +77,29 @@ def _draw(run: Run, polling: bool) -> None:
         st.dataframe(show.board_view(board, _TITLES).head(25), hide_index=True, width="stretch")
 
 
-def _progress(status: dict, state: str) -> None:
-    p = status.get("progress") or {}
-    best = (status.get("best") or {}) if state not in ui.ACTIVE else {}
-    value = best.get("score", p.get("best"))
-    family = best.get("family", p.get("best_family"))
+def _progress(status: RunStatus) -> None:
+    state, p = status.state, status.progress or Progress()
+    best = status.best if status.best is not None and not state.is_active else None
+    value = best.score if best is not None else p.best
+    family = best.family if best is not None else p.best_family
     c1, c2 = st.columns([3, 1])
     c2.metric("Best so far", show.score(value),
               help=md_escape(_TITLES.get(family, family)) if family else "no finished trial yet")
     if state == "queued":
         c1.progress(0.0, text="Starting the search process…")
         return
-    if state == "running" and status.get("started_at") and status.get("deadline"):
+    if state == "running" and status.started_at and status.deadline:
         now = time.time()
-        elapsed = now - status["started_at"]
-        total = max(status["deadline"] - status["started_at"], 1e-9)
-        eta = max(status["deadline"] - now, 0)
+        elapsed = now - status.started_at
+        total = max(status.deadline - status.started_at, 1e-9)
+        eta = max(status.deadline - now, 0)
         c1.progress(min(elapsed / total, 1.0),
                     text=f"{elapsed:.0f} s elapsed · about {eta:.0f} s left · "
-                         f"{p.get('complete', 0)} trials done ({p.get('pruned', 0)} pruned, "
-                         f"{p.get('failed', 0)} failed)")
+                         f"{p.complete} trials done ({p.pruned} pruned, {p.failed} failed)")
     elif state in ("finished", "stopped"):
-        took = (status.get("ended_at") or 0) - (status.get("started_at") or 0)
-        c1.progress(1.0, text=f"{state} after {took:.0f} s · {status.get('n_trials', 0)} trials")
-        if (status.get("best") or {}).get("family") == "ensemble":
+        took = (status.ended_at or 0) - (status.started_at or 0)
+        c1.progress(1.0, text=f"{state} after {took:.0f} s · {status.n_trials} trials")
+        if status.best is not None and status.best.family == "ensemble":
             c1.caption("The saved model is an ensemble of the best trials (see Model).")
         c1.page_link("pages/results.py", label="See the results", icon="📊")
 

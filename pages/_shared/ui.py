@@ -106,14 +106,14 @@ def run_caption() -> None:
     """The sidebar's line about the current run; while the run is active it refreshes
     itself every 2 s (a fragment), so it does not say "queued" through a whole search."""
     run = current_run()
-    state = run.status.get("state", "created") if run is not None else None
+    state = run.status.state if run is not None else None
 
     def caption() -> None:
         now = current_run()
         if now is None:
             st.caption("Run: none yet")
         else:
-            st.caption(f"Run: `{now.id}` ({md_escape(now.status.get('state', 'created'))})")
+            st.caption(f"Run: `{now.id}` ({md_escape(now.status.state)})")
 
     st.fragment(caption, run_every=2.0 if state in ACTIVE else None)()
 
@@ -126,7 +126,7 @@ def run_with_model(waiting: str) -> Run:
         st.info("No run yet: start one on the Train page, or open one on the Runs page.")
         st.stop()
     if not run.model_file.exists():
-        st.info(f"Run `{run.id}` is {md_escape(run.status.get('state', 'created'))}: "
+        st.info(f"Run `{run.id}` is {md_escape(run.status.state)}: "
                 f"{waiting}")
         st.stop()
     return run
