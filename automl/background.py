@@ -8,6 +8,7 @@ refitted); ``resume_run`` continues the same study with a fresh time budget.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -24,9 +25,11 @@ from automl.locks import locked
 from automl.processes import STORAGE_ENV, start_time
 from automl.runs import Run
 
-__all__ = ["launch_run", "live_leaderboard", "resume_run", "stop_run", "supervise"]
+__all__ = ["BACKGROUND_NICE", "launch_run", "live_leaderboard", "resume_run", "stop_run",
+           "supervise"]
 
 _PROGRESS_EVERY_S = 0.5
+BACKGROUND_NICE = 10  # the niceness of a search the app started (and of its workers)
 _BUSY_ENV = "AUTOML_BUSY_FD"  # the busy-lock hold a supervisor inherits from who started it
 
 
@@ -108,12 +111,25 @@ def supervise(run_dir: Run | str | os.PathLike, time_budget: float,
     from automl.search.context import SearchContext
 
     t0 = started_at or time.time()
+    _yield_to_the_app()
     run = run_dir if isinstance(run_dir, Run) else Run(Path(run_dir))
     ctx = SearchContext.from_run(run, storage_url)
     ctx.family_ctx = replace(ctx.family_ctx, time_budget=float(time_budget))
     execute(ctx, started_at=t0, deadline=t0 + time_budget, busy=_handed_over(run),
             n_workers=run.spec.config.workers(), start_method="fork",
             progress_every=_PROGRESS_EVERY_S)
+
+
+def _yield_to_the_app() -> None:
+    """Lower this process's CPU priority (its workers inherit it): a background search
+    takes every core, and the app's server must still answer a click at once. On an
+    otherwise idle machine the search loses nothing; see docs/benchmarks.md (App)."""
+    with contextlib.suppress(OSError):  # not allowed here: it runs at the app's priority
+        os.nice(max(0, BACKGROUND_NICE - os.nice(0)))
+    # Linux's autogroup scheduling weighs sessions, not processes, against each other: this
+    # process leads its own session, so its group's niceness is what counts.
+    with contextlib.suppress(OSError):
+        Path("/proc/self/autogroup").write_text(str(BACKGROUND_NICE))
 
 
 def _handed_over(run: Run) -> int | None:

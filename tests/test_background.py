@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer
 
 import automl
-from automl.background import launch_run, live_leaderboard, resume_run, stop_run
+from automl.background import BACKGROUND_NICE, launch_run, live_leaderboard, resume_run, stop_run
 from automl.config import TrainConfig
 from automl.errors import ConfigError
 from tests.run_files import write_status
@@ -39,6 +40,10 @@ def test_launch_poll_stop_and_resume(tmp_path):
     board = live_leaderboard(run)
     assert (board.state == "complete").sum() >= 3  # rows appear while the search runs
     assert run.status.state == "running" and run.status.progress.complete >= 1
+    # the search yields the CPU to the app: its supervisor and workers run at a lower priority
+    pids = [run.status.pid, *(pid for pid, _ in run.status.workers)]
+    assert len(pids) >= 2
+    assert all(os.getpriority(os.PRIO_PROCESS, p) >= BACKGROUND_NICE for p in pids), pids
     with pytest.raises(ConfigError, match="still running"):
         resume_run(run, 10)
     stop_run(run)
