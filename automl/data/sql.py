@@ -22,7 +22,6 @@ from typing import Any
 import pandas as pd
 
 from automl.data.loaders import Loaded, LoadLimits, Source, register_loader
-from automl.data.sql_check import check_select
 from automl.data.sql_roles import check_account
 from automl.data.sql_rows import fetch, one_of, shown
 from automl.data.urls import mask_url, scrub, server_url
@@ -30,6 +29,15 @@ from automl.errors import ConfigError, DataError, DataLimitError
 
 __all__ = ["check_select", "list_server_tables", "load_server", "mask_url", "preview_server",
            "scrub"]
+
+
+def check_select(query: str, dialect: str = "postgresql") -> str:
+    """:func:`automl.data.sql_check.check_select`, imported on first use: the SQL parser
+    (sqlglot, ~85 ms) is not loaded by the app's first page, only by a query."""
+    from automl.data.sql_check import check_select as check
+
+    return check(query, dialect)
+
 
 _PG_OPTIONS = "-c default_transaction_read_only=on -c standard_conforming_strings=on"
 

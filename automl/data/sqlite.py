@@ -17,7 +17,6 @@ from typing import Any
 import pandas as pd
 
 from automl.data.loaders import Loaded, LoadLimits, Source, check_bytes, register_loader
-from automl.data.sql_check import check_select
 from automl.data.sql_rows import fetch, one_of, shown
 from automl.data.urls import mask_url
 from automl.errors import ConfigError, DataError, DataLimitError, UnsupportedFormatError
@@ -100,6 +99,8 @@ def read(data: bytes, name: str, table: str | None, query: str | None, limit: in
                                 f"{', '.join(tables[:20]) or 'none'}.")
             sql = f"SELECT * FROM {_quote(table)} LIMIT {limit + 1 if cap else limit}"
         else:
+            from automl.data.sql_check import check_select  # the parser, on first use
+
             sql = check_select(query or "", "sqlite")
         try:
             cursor = _run(conn, sql, timeout)
