@@ -15,7 +15,7 @@ import pandas as pd
 
 from automl.bundle import Model, load_model, preload, save_model
 from automl.config import TrainConfig
-from automl.contracts import BestModel, RunSpec, RunState
+from automl.contracts import BestModel, ModelManifest, RunSpec, RunState
 from automl.contracts import Progress as RunProgress
 from automl.data import Table, infer_schema, load_table
 from automl.data.sql import mask_url
@@ -241,26 +241,23 @@ def refit_and_save(ctx: SearchContext, trials, deadline: float) -> tuple[Path, d
     spec = ctx.run.spec
     best = ranked(trials, ctx.metric.direction == "maximize")[0]
     family = get_family(final.family) if final.family != "ensemble" else None
-    manifest = {
-        "task": ctx.task, "target": spec.target, "metric": ctx.metric.name,
-        "metric_direction": ctx.metric.direction,
-        "classes": list(spec.classes) if spec.classes else None,
-        "schema": list(spec.schema), "cv_score": final.score, "cv_folds": len(ctx.folds),
-        "family": final.family, "family_title": family.title if family else "Ensemble",
-        "explainer": family.explainer if family else "ensemble",
-        "params": {k: v for k, v in best.params.items() if k != "family"} if family else {},
-        "members": final.members, "best_trial": best.number, "n_trials": len(trials),
-        "n_rows": len(ctx.y), "source": spec.source, "data_hash": spec.data_hash,
-        "run_id": ctx.run.id,
-    }
+    manifest = ModelManifest(
+        task=ctx.task, target=spec.target, metric=ctx.metric.name,
+        metric_direction=ctx.metric.direction, classes=spec.classes, schema=spec.schema,
+        cv_score=final.score, cv_folds=len(ctx.folds), family=final.family,
+        family_title=family.title if family else "Ensemble",
+        explainer=family.explainer if family else "ensemble",
+        params={k: v for k, v in best.params.items() if k != "family"} if family else {},
+        members=final.members, best_trial=best.number, n_trials=len(trials),
+        n_rows=len(ctx.y), source=spec.source, data_hash=spec.data_hash, run_id=ctx.run.id)
     if ctx.holdout_X is not None:
         pred = predict_scores(final.estimator, ctx.holdout_X, ctx.task,
                               ctx.family_ctx.n_classes)
-        manifest.update(holdout_score=ctx.metric(ctx.holdout_y, pred),
-                        holdout_rows=len(ctx.holdout_y))
+        manifest = manifest.replaced(holdout_score=ctx.metric(ctx.holdout_y, pred),
+                                     holdout_rows=len(ctx.holdout_y))
     summary = {"family": final.family, "score": final.score, "trial": best.number,
-               "holdout_score": manifest.get("holdout_score"),
-               "params": manifest["params"], "members": final.members}
+               "holdout_score": manifest.holdout_score,
+               "params": manifest.params, "members": final.members}
     return save_model(ctx.run.model_file, final.estimator, manifest), summary
 
 

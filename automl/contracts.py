@@ -272,7 +272,14 @@ class RunSpec:
 @dataclass(frozen=True)
 class ModelManifest:
     """A model file's manifest: what the model predicts, from which columns, how well, and
-    which run made it. ``bundle`` adds its container fields (format, digest, versions)."""
+    which run made it. ``automl.bundle`` fills in its container fields (format version, time,
+    library versions, digest and signature) when it saves, and reads the JSON, checks it and
+    its digest, then makes this record; everyone else reads its attributes.
+
+    ``schema`` holds :meth:`automl.data.schema.Schema.to_dict` rows (a Schema given is turned
+    into them), ``classes`` the original labels in code order (None for regression),
+    ``members`` an ensemble's ``{"trial", "family", "weight", ...}`` entries.
+    """
 
     task: str
     schema: tuple  # automl.data.schema.Schema.to_dict() rows
@@ -298,25 +305,49 @@ class ModelManifest:
     format_version: int | None = None
     created_at: str | None = None
     library_versions: dict = field(default_factory=dict)
+    sha256: str | None = None  # over the manifest and payload (automl.bundle._format.digest)
+    signature: str | None = None  # HMAC of sha256, when saved with AUTOML_MODEL_KEY
     extra: dict = field(default_factory=dict, compare=False)
 
+    def __post_init__(self) -> None:
+        schema = self.schema.to_dict() if hasattr(self.schema, "to_dict") else self.schema
+        object.__setattr__(self, "schema", tuple(schema or ()))
+        if self.classes is not None:
+            object.__setattr__(self, "classes", tuple(self.classes) or None)
+
     def input_schema(self):
+        """The input columns as an :class:`automl.data.schema.Schema`."""
         from automl.data.schema import Schema
 
         return Schema.from_dict(list(self.schema))
 
     @classmethod
     def from_json(cls, data) -> ModelManifest:
+        """The record of a manifest's JSON; numbers that are not numbers read as None (the
+        container, ``automl.bundle``, has checked task, classes and schema already)."""
         if not isinstance(data, dict):
             raise ConfigError("A model manifest must be a JSON object.")
         known, extra = _known(cls, data)
-        if "format" in data:
+        if "format" in data:  # the container's tag ("automl-model"), kept as read
             extra["format"] = data["format"]
-        known["schema"] = tuple(known.get("schema") or ())
-        known["classes"] = tuple(known["classes"]) if known.get("classes") else None
-        known["params"] = dict(known.get("params") or {})
-        known["members"] = list(known.get("members") or [])
-        known["library_versions"] = dict(known.get("library_versions") or {})
+        if not isinstance(known.get("task"), str):
+            raise ConfigError(f"A model manifest needs a task; got {known.get('task')!r}.")
+        classes = known.get("classes")
+        known["classes"] = tuple(classes) if isinstance(classes, list | tuple) and classes \
+            else None
+        known.setdefault("schema", ())
+        for name in ("params", "library_versions"):
+            value = known.get(name)
+            known[name] = dict(value) if isinstance(value, dict) else {}
+        members = known.get("members")
+        known["members"] = [dict(m) for m in members if isinstance(m, dict)] \
+            if isinstance(members, list) else []
+        for name in ("cv_score", "holdout_score"):
+            known[name] = _number(known.get(name))
+        for name in ("cv_folds", "best_trial", "n_trials", "n_rows", "holdout_rows",
+                     "format_version"):
+            value = known.get(name)
+            known[name] = value if type(value) is int else None
         return cls(**known, extra=extra)
 
     def to_json(self) -> dict:
@@ -324,4 +355,5 @@ class ModelManifest:
         return _record_json(self, {}, skip_none=True)
 
     def replaced(self, **fields: Any) -> ModelManifest:
+        """This manifest with ``fields`` changed."""
         return dataclasses.replace(self, **fields)

@@ -19,6 +19,7 @@ import pandas as pd
 from automl import evaluate
 from automl.atomic import write_text
 from automl.bundle import Model, load_model
+from automl.contracts import ModelManifest
 from automl.errors import AutoMLError
 from automl.explain import GLOBAL_ROWS, Explanation, explain, explain_run, words
 from automl.metrics import METRICS
@@ -74,7 +75,7 @@ def model_report(model: Model | str | os.PathLike, data: pd.DataFrame, *, source
                "measured on it. Add the true outcomes as that column to see it.")
     e = explain(model, data.drop(columns=[target], errors="ignore"), max_rows=max_rows)
     board = None
-    run_id = model.manifest.get("run_id")
+    run_id = model.manifest.run_id
     if run_id:
         try:
             from automl.runs import open_run
@@ -99,7 +100,7 @@ def _render(model: Model, data: pd.DataFrame, source: str, ev, e: Explanation,
     m = model.manifest
     parts = [f"<h1>Model report: predicting {_e(model.target)}</h1>",
              f"<p class=muted>Made {time.strftime('%Y-%m-%d %H:%M')} by automl · "
-             f"{_e(m.get('family_title') or m.get('family', ''))} · {_e(model.task)} · "
+             f"{_e(m.family_title or m.family or '')} · {_e(model.task)} · "
              f"data {_e(source) or 'as given'}</p>",
              _card(model), _data_section(data, model),
              _leaderboard_section(board, m), _quality_section(ev, no_quality),
@@ -113,17 +114,16 @@ def _render(model: Model, data: pd.DataFrame, source: str, ev, e: Explanation,
 
 def _card(model: Model) -> str:
     m = model.manifest
-    metric = METRICS.get(m.get("metric"))
-    title = metric.title if metric else m.get("metric", "score")
-    items = [("Task", m.get("task")), ("Model", m.get("family_title") or m.get("family"))]
-    if m.get("cv_score") is not None:
-        items.append((f"{title}, cross-validated", f"{m['cv_score']:.4f}"))
-    if m.get("holdout_score") is not None:
-        items.append((f"{title}, holdout ({m.get('holdout_rows')} rows)",
-                      f"{m['holdout_score']:.4f}"))
-    if m.get("n_rows"):
-        items.append(("Rows trained on", f"{m['n_rows']:,}"))
-    members = m.get("members") or []
+    metric = METRICS.get(m.metric)
+    title = metric.title if metric else m.metric or "score"
+    items = [("Task", m.task), ("Model", m.family_title or m.family)]
+    if m.cv_score is not None:
+        items.append((f"{title}, cross-validated", f"{m.cv_score:.4f}"))
+    if m.holdout_score is not None:
+        items.append((f"{title}, holdout ({m.holdout_rows} rows)", f"{m.holdout_score:.4f}"))
+    if m.n_rows:
+        items.append(("Rows trained on", f"{m.n_rows:,}"))
+    members = m.members
     if len(members) > 1:
         items.append(("Ensemble of", ", ".join(f"{x.get('family')} ({x.get('weight', 0):.0%})"
                                                for x in members)))
@@ -149,10 +149,10 @@ def _leaderboard(run: Run) -> pd.DataFrame | None:
     return None if board.empty else board
 
 
-def _leaderboard_section(board: pd.DataFrame | None, manifest: dict) -> str:
+def _leaderboard_section(board: pd.DataFrame | None, manifest: ModelManifest) -> str:
     if board is None:
         return ("<h2>Search</h2><p class=muted>The run's leaderboard is not available here "
-                f"(run {_e(manifest.get('run_id', '?'))}); the model card above has its "
+                f"(run {_e(manifest.run_id or '?')}); the model card above has its "
                 "cross-validated score.</p>")
     done = board[board["state"] == "complete"].head(TOP_ROWS)
     view = pd.DataFrame({"trial": done["trial"], "family": done["family"],
@@ -160,7 +160,7 @@ def _leaderboard_section(board: pd.DataFrame | None, manifest: dict) -> str:
                                                 zip(done["score"], done["std"], strict=True)],
                          "fit (s)": done["fit_s"].round(2)})
     return (f"<h2>Search</h2><p>{len(board)} trials; the best {len(done)} "
-            f"by cross-validated {_e(manifest.get('metric'))}:</p>" + _table(view))
+            f"by cross-validated {_e(manifest.metric)}:</p>" + _table(view))
 
 
 def _quality_section(ev, why: str | None) -> str:

@@ -118,7 +118,7 @@ def main() -> None:
         "overhead_whole_command_median": round(med(r["overhead_whole_command"] for r in runs), 4),
         "predict_cli_rows_per_s_median": round(100_000 / med(cli_s)),
         "predict_api_rows_per_s_median": round(100_000 / med(api_s)),
-        "best_family": model.manifest["family"],
+        "best_family": model.manifest.family,
     }, indent=1))
 
 

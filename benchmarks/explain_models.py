@@ -11,6 +11,7 @@ import pandas as pd
 
 from automl.api import as_table
 from automl.bundle import load_model, save_model
+from automl.contracts import ModelManifest
 from automl.families import FamilyContext, get_family
 from automl.search.context import make_pipeline
 from automl.tasks import prepare_target
@@ -57,8 +58,8 @@ def fit_model(df: pd.DataFrame, target: str, family: str, folder: Path):
     with threadpool_limits(1):
         pipe.fit(prepared.X, prepared.y)
     fit_s = time.perf_counter() - t0
-    manifest = {"task": prepared.task, "target": target, "classes": prepared.classes,
-                "schema": schema.to_dict(), "family": family, "params": params}
+    manifest = ModelManifest(task=prepared.task, target=target, classes=prepared.classes,
+                             schema=schema, family=family, params=params)
     path = save_model(folder / f"{family}.skops", pipe, manifest)
     return load_model(path), prepared.X, params, fit_s
 

@@ -85,6 +85,7 @@ def analyse(run_path: Path, seed: int, bench, suites) -> dict | None:
 
     from automl.api import as_table
     from automl.bundle._model import Model
+    from automl.contracts import ModelManifest
     from automl.runs import Run
     from automl.search.context import SearchContext
     from automl.search.finalize import ranked
@@ -100,7 +101,8 @@ def analyse(run_path: Path, seed: int, bench, suites) -> dict | None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "test.csv"
         te.drop(columns=[target]).to_csv(path, index=False)
-        Xt = Model(None, {"schema": list(spec.schema), "task": task}).prepare(as_table(path).frame)
+        Xt = Model(None, ModelManifest(task=task, schema=spec.schema)).prepare(
+            as_table(path).frame)
     ctx = SearchContext.from_run(run)
     study = ctx.study()
     order = ranked(study.get_trials(deepcopy=False), ctx.metric.direction == "maximize")

@@ -33,7 +33,7 @@ c1, c2, c3 = st.columns(3)
 c1.download_button("Download the model file (.skops)", run.model_file.read_bytes(),
                    file_name=file_name, mime="application/zip", type="primary",
                    key="download_model", on_click="ignore")
-c2.download_button("Download the manifest (JSON)", json.dumps(manifest, indent=2),
+c2.download_button("Download the manifest (JSON)", json.dumps(manifest.to_json(), indent=2),
                    file_name=f"automl-{run.id}-manifest.json", mime="application/json",
                    key="download_manifest", on_click="ignore")
 c3.download_button("Download the report (HTML)", partial(_report, str(run.path)),
@@ -43,39 +43,39 @@ c3.download_button("Download the report (HTML)", partial(_report, str(run.path))
                         "plain words; opens in any browser without the app.")
 
 st.subheader("Model card")
-metric = METRICS.get(manifest.get("metric"))
+metric = METRICS.get(manifest.metric)
 m1, m2, m3, m4 = st.columns(4)
-title = metric.title if metric else md(manifest.get("metric"))
-m1.metric("Task", str(manifest.get("task", "?")))
-m2.metric(f"CV {title}", show.score(manifest.get("cv_score")),
-          help=md(f"{manifest.get('cv_folds')}-fold cross-validation; "
-                  f"{manifest.get('metric_direction', '')}"))
-m3.metric("Rows", f"{manifest.get('n_rows', 0):,}")
-m4.metric("Trials", str(manifest.get("n_trials", "?")))
-if manifest.get("holdout_score") is not None:
+title = metric.title if metric else md(manifest.metric)
+m1.metric("Task", str(manifest.task))
+m2.metric(f"CV {title}", show.score(manifest.cv_score),
+          help=md(f"{manifest.cv_folds}-fold cross-validation; "
+                  f"{manifest.metric_direction or ''}"))
+m3.metric("Rows", f"{manifest.n_rows or 0:,}")
+m4.metric("Trials", str(manifest.n_trials if manifest.n_trials is not None else "?"))
+if manifest.holdout_score is not None:
     st.markdown(f"**Holdout {title}:** "
-                f"{show.score(manifest['holdout_score'])} on {manifest['holdout_rows']:,} rows "
+                f"{show.score(manifest.holdout_score)} on {manifest.holdout_rows or 0:,} rows "
                 "the search never saw")
-st.markdown(f"**Target:** {md(manifest.get('target'))}"
-            + (f" · classes: {md(', '.join(map(str, manifest['classes'])))}"
-               if manifest.get("classes") else ""))
-st.markdown(f"**Model:** {md(manifest.get('family_title', manifest.get('family')))}")
-if manifest.get("members"):
+st.markdown(f"**Target:** {md(manifest.target)}"
+            + (f" · classes: {md(', '.join(map(str, manifest.classes)))}"
+               if manifest.classes else ""))
+st.markdown(f"**Model:** {md(manifest.family_title or manifest.family)}")
+if manifest.members:
     st.dataframe(pd.DataFrame([{"trial": m.get("trial"), "family": m.get("family"),
-                                "weight": m.get("weight")} for m in manifest["members"]]),
+                                "weight": m.get("weight")} for m in manifest.members]),
                  hide_index=True)
-elif manifest.get("params"):
-    st.json(manifest["params"], expanded=False)
-st.markdown(f"**Data:** {md(manifest.get('source'))} · hash "
-            f"{md(str(manifest.get('data_hash', ''))[:16])}… · "
-            f"{len(manifest.get('schema', []))} input columns")
+elif manifest.params:
+    st.json(manifest.params, expanded=False)
+st.markdown(f"**Data:** {md(manifest.source)} · hash "
+            f"{md(str(manifest.data_hash or '')[:16])}… · "
+            f"{len(manifest.schema)} input columns")
 st.page_link("pages/explain.py", label="What drives its predictions: the Explain page",
              icon=":material/lightbulb:")
-versions = manifest.get("library_versions") or {}
+versions = manifest.library_versions
 st.markdown("**Library versions:** " + md(", ".join(f"{k} {v}" for k, v in versions.items()
                                                     if v)))
-st.caption(md(f"Saved {manifest.get('created_at', '?')} · sha256 (manifest and payload) "
-              f"{str(manifest.get('sha256', ''))[:16]}…"))
+st.caption(md(f"Saved {manifest.created_at or '?'} · sha256 (manifest and payload) "
+              f"{str(manifest.sha256 or '')[:16]}…"))
 
 st.subheader("Use it")
 st.code(f"""import automl

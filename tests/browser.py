@@ -24,6 +24,7 @@ CHROMIUM = os.environ.get("AUTOML_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 TIMEOUT_MS = 60_000  # generous: a 2-core machine may be busy with a search
+VIEWPORT = {"width": 1400, "height": 900}  # the browser window of the tests and screenshots
 
 
 class BrowserUnavailable(RuntimeError):

@@ -20,6 +20,7 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
 from automl.bundle import MANIFEST_NAME, save_model
 from automl.bundle._format import digest
+from automl.contracts import ModelManifest
 from automl.data.schema import ColumnInfo, Kind, Schema
 from automl.families import REGISTRY, FamilyContext
 from automl.search.context import make_pipeline
@@ -68,13 +69,13 @@ def fitted(family: str, task: str = "binary", params: dict | None = None, X=None
     ctx = FamilyContext(task, len(X), X.shape[1], n_classes, time_budget=1)
     chosen = {**fam.defaults(ctx)[0], **(params or {})}
     pipe = make_pipeline(schema, family, chosen, ctx).fit(X, y)
-    manifest = {"task": task, "target": "target", "schema": schema, "family": family}
-    if task != "regression":
-        manifest["classes"] = labels or list(range(n_classes))
+    classes = None if task == "regression" else labels or list(range(n_classes))
+    manifest = ModelManifest(task=task, target="target", schema=schema, family=family,
+                             classes=classes)
     return pipe, X, manifest
 
 
-def save(path: Path, pipe, manifest: dict) -> Path:
+def save(path: Path, pipe, manifest: ModelManifest) -> Path:
     return save_model(path, pipe, manifest)
 
 

@@ -4,13 +4,16 @@ CLI, retention): the files are written through the contract types, as the one wr
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from automl.atomic import write_json
 from automl.config import TrainConfig
 from automl.contracts import BestModel, Progress, RunSpec, RunState, RunStatus
 from automl.runs import Run
 
-__all__ = ["write_spec", "write_status"]
+__all__ = ["DAY", "made", "write_spec", "write_status"]
+
+DAY = 86400.0
 
 
 def write_status(run: Run, **fields) -> RunStatus:
@@ -31,6 +34,22 @@ def write_spec(run: Run, target: str = "y", task: str = "binary", metric: str = 
     spec = RunSpec(config=TrainConfig(target=target), task=task, metric=metric, **fields)
     run.write_spec(spec)
     return spec
+
+
+def made(root: Path, state: str = "finished", ended_days_ago: float | None = None,
+         pid: int | None = None, run_id: str | None = None) -> Run:
+    """A run folder with settings and a status, as a search leaves it (no search run)."""
+    if run_id is None:
+        run = Run.create(root)
+    else:
+        run = Run(root / run_id)
+        (run.path / "oof").mkdir(parents=True)
+    write_spec(run)
+    fields = {"state": state, "pid": pid}
+    if ended_days_ago is not None:
+        fields["ended_at"] = time.time() - ended_days_ago * DAY
+    write_status(run, **fields)
+    return run
 
 
 def _fields(status: RunStatus) -> dict:

@@ -8,9 +8,13 @@ runs the same files when the account is missing, so local runs work too.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 POSTGRES_URL = os.environ.get("AUTOML_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -44,6 +48,26 @@ def read_only(admin_url: str) -> str:
         lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("--")]
         _run(admin_url, [s for s in "\n".join(lines).split(";\n") if s.strip()])
     return url
+
+
+@contextlib.contextmanager
+def table_on_server(url: str, frame: pd.DataFrame) -> Iterator[tuple[str, Callable[[], bool]]]:
+    """``frame`` as a new table on ``url``'s server (skip if absent), dropped on leaving:
+    yields its name and a check that it still exists."""
+    from sqlalchemy import create_engine, inspect
+
+    from automl.search.context import driver_url
+
+    require_server(url)
+    name = f"automl_ui_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(driver_url(url))
+    frame.to_sql(name, engine, index=False)
+    try:
+        yield name, lambda: inspect(engine).has_table(name)
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+        engine.dispose()
 
 
 def _run(url: str, statements: list[str]) -> None:

@@ -6,7 +6,6 @@ import ast
 import io
 import json
 import os
-import re
 import shutil
 import time
 from pathlib import Path
@@ -19,17 +18,16 @@ from streamlit.testing.v1 import AppTest
 from automl.background import live_leaderboard
 from automl.data import load_table
 from automl.runs import Run
-from pages._shared.ui import STATE_KEY, SessionData
+from pages._shared.ui import SessionData
+from tests.apptest import ROOT, app, session, shown, texts, wages_state
 from tests.run_files import write_status
-from tests.test_plots import finished_run
-
-ROOT = Path(__file__).resolve().parent.parent
-WAGES = ROOT / "sample_data" / "wages.csv"
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory) -> Run:
-    return finished_run(tmp_path_factory.mktemp("runs"))
+@pytest.fixture
+def run(wages_run_copy) -> Run:
+    """A copy of the session's finished wages run, alone in its folder (tests/conftest.py):
+    the Runs page test adds and deletes runs beside it."""
+    return wages_run_copy
 
 
 @pytest.fixture
@@ -39,47 +37,15 @@ def runs_dir(run, monkeypatch) -> Path:
     return run.path.parent
 
 
-def app(page: str | None = None, *, state: SessionData | None = None,
-        run_id: str | None = None) -> AppTest:
-    """The whole app (router + sidebar), optionally on ``page``, with this session's data."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    if state is not None:
-        at.session_state[STATE_KEY] = state
-    if run_id:
-        at.query_params["run"] = run_id
-    at.run()
-    if page:
-        at.switch_page(f"pages/{page}.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def session(at: AppTest) -> SessionData:
-    return at.session_state[STATE_KEY]
-
-
 def sidebar(state: SessionData) -> str:
     """The sidebar's text for this session's state. (AppTest keeps what the entrypoint draws
     only on an AppTest's first run, so the sidebar is read from a fresh one.)"""
     return shown(app(state=state).sidebar.caption)
 
 
-def texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
-
-
-def shown(elements) -> str:
-    """The elements' text as a reader sees it: Markdown's backslash escapes removed."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", texts(elements))
-
-
 def upload(at: AppTest, name: str, data: bytes) -> AppTest:
     at.file_uploader[0].set_value((name, data, "text/csv"))
     return at.run()
-
-
-def wages_state() -> SessionData:
-    return SessionData(table=load_table(WAGES), target_hint="wage")
 
 
 # --- Data ----------------------------------------------------------------------------------

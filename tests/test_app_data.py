@@ -6,13 +6,11 @@ from __future__ import annotations
 import io
 import re
 import sqlite3
-import uuid
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.datasets import load_breast_cancer
 from streamlit.testing.v1 import AppTest
 
 from automl.data import load_table, profile_table
@@ -20,8 +18,9 @@ from automl.plots.data import column_chart
 from automl.runs import open_run
 from pages._shared.data_sources import LISTING_KEY
 from pages._shared.ui import SessionData
-from tests.servers import MYSQL_URL, POSTGRES_URL, read_only, require_server
-from tests.test_app import app, session, shown
+from tests.apptest import app, session, shown
+from tests.data_files import cancer
+from tests.servers import MYSQL_URL, POSTGRES_URL, read_only, table_on_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "Sup3rS3cretPw"
@@ -31,13 +30,6 @@ SECRET = "Sup3rS3cretPw"
 def runs_dir(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("AUTOML_RUNS_DIR", str(tmp_path / "runs"))
     return tmp_path / "runs"
-
-
-def cancer(n: int | None = None) -> pd.DataFrame:
-    """Real data: sklearn's breast cancer table, names without spaces."""
-    data = load_breast_cancer(as_frame=True).frame
-    data.columns = [c.replace(" ", "_") for c in data.columns]
-    return data.iloc[:n, [0, 1, 2, 3, 4, 5, -1]] if n else data.iloc[:, [0, 1, 2, 3, 4, 5, -1]]
 
 
 def texts(elements) -> str:
@@ -120,28 +112,11 @@ def test_sqlite_url_typed_as_server_url_is_refused(tmp_path, sqlite_bytes):
 
 # --- Server databases ----------------------------------------------------------------------
 
-def _server_table(url: str):
-    from sqlalchemy import create_engine, inspect
-
-    from automl.search.context import driver_url
-
-    require_server(url)
-    name = f"automl_ui_{uuid.uuid4().hex[:10]}"
-    engine = create_engine(driver_url(url))
-    cancer().to_sql(name, engine, index=False)
-    yield name, lambda: inspect(engine).has_table(name)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
-    engine.dispose()
-
-
 @pytest.fixture(params=["postgresql", "mariadb"])
 def server_table(request):
     url = POSTGRES_URL if request.param == "postgresql" else MYSQL_URL
-    gen = _server_table(url)
-    name, exists = next(gen)
-    yield read_only(url), name, exists  # the app refuses administrator accounts
-    next(gen, None)
+    with table_on_server(url, cancer()) as (name, exists):
+        yield read_only(url), name, exists  # the app refuses administrator accounts
 
 
 def _connect(at: AppTest, url: str) -> AppTest:

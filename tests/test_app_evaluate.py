@@ -13,18 +13,15 @@ import pytest
 from automl import evaluate
 from automl.runs import Run
 from pages._shared.ui import SessionData
+from tests.apptest import app
+from tests.apptest import shown as texts
 from tests.run_files import write_status
-from tests.test_app import app
-from tests.test_app import shown as texts
-from tests.test_evaluate import binary_run, multiclass_run
-from tests.test_plots import finished_run
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> dict[str, Run]:
-    root = tmp_path_factory.mktemp("runs")
-    return {"regression": finished_run(root), "binary": binary_run(root),
-            "multiclass": multiclass_run(root)}
+@pytest.fixture
+def runs(wages_run, binary_run, multiclass_run) -> dict[str, Run]:
+    """The session's runs of each task (tests/conftest.py), each in a folder of its own."""
+    return {"regression": wages_run, "binary": binary_run, "multiclass": multiclass_run}
 
 
 def _open(run: Run, monkeypatch):

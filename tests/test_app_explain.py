@@ -13,26 +13,22 @@ from sklearn.datasets import load_iris
 import automl
 from automl.runs import Run
 from pages._shared.explain_helpers import describe_row, find_rows
+from tests.apptest import app
+from tests.apptest import shown as texts
 from tests.run_files import write_spec, write_status
-from tests.test_app import app
-from tests.test_app import shown as texts
-from tests.test_plots import finished_run
-from tests.test_plots_explain import churn_run
 
 SUBMIT = "FormSubmitter:explain_whatif-Show the new prediction"
-_IRIS: dict[str, Run] = {}
 
 
-def iris_run(root) -> Run:
-    """One real multiclass run (iris, LightGBM), trained once for this session."""
-    if "run" not in _IRIS:
-        data = load_iris(as_frame=True)
-        df = data.frame.rename(columns={"target": "species"})
-        df["species"] = df["species"].map(dict(enumerate(data.target_names)))
-        result = automl.train(df, "species", time_budget=30, max_trials=2, cv_folds=3,
-                              families=["lgbm"], runs_dir=root)
-        _IRIS["run"] = Run(result.run_dir)
-    return _IRIS["run"]
+@pytest.fixture(scope="module")
+def iris(tmp_path_factory) -> Run:
+    """A real multiclass run (iris, LightGBM), trained once for this file."""
+    data = load_iris(as_frame=True)
+    df = data.frame.rename(columns={"target": "species"})
+    df["species"] = df["species"].map(dict(enumerate(data.target_names)))
+    result = automl.train(df, "species", time_budget=30, max_trials=2, cv_folds=3,
+                          families=["lgbm"], runs_dir=tmp_path_factory.mktemp("runs"))
+    return Run(result.run_dir)
 
 
 def page(run: Run, monkeypatch):
@@ -92,8 +88,8 @@ def test_find_rows_and_describe_row():
 # --- a regression run ------------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_regression_page_shows_charts_sentences_and_rows_used(tmp_path_factory, monkeypatch):
-    run = finished_run(tmp_path_factory.mktemp("runs"))
+def test_regression_page_shows_charts_sentences_and_rows_used(wages_run, monkeypatch):
+    run = wages_run
     at = page(run, monkeypatch)
     assert "Explained all 534 rows." in texts(at.caption)
     assert "units of wage" in texts(at.caption)
@@ -116,9 +112,10 @@ def test_regression_page_shows_charts_sentences_and_rows_used(tmp_path_factory, 
 
 # --- a binary run ----------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def churn(tmp_path_factory) -> Run:
-    return churn_run(tmp_path_factory.mktemp("runs"))
+@pytest.fixture
+def churn(churn_run) -> Run:
+    """The session's churn run (tests/conftest.py)."""
+    return churn_run
 
 
 @pytest.mark.slow
@@ -201,8 +198,8 @@ def test_what_if_changes_the_prediction_and_its_explanation(churn, monkeypatch):
 # --- a multiclass run ------------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_multiclass_page_explains_the_chosen_class(tmp_path_factory, monkeypatch):
-    run = iris_run(tmp_path_factory.mktemp("runs"))
+def test_multiclass_page_explains_the_chosen_class(iris, monkeypatch):
+    run = iris
     at = page(run, monkeypatch)
     picker = at.selectbox(key=f"explain_output:{run.id}")
     assert picker.label == "Explain the predicted probability of"

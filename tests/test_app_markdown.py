@@ -18,14 +18,9 @@ from automl.data import load_table
 from automl.runs import Run
 from pages._shared.show import md_escape
 from pages._shared.ui import SessionData
-from tests.test_app import app
+from tests.apptest import app
+from tests.evil_text import BOLD, COLOUR, HTML, ICON, IMAGE, LINK
 
-LINK = "[x](http://evil.example/a)"
-IMAGE = "![i](http://evil.example/i.png)"
-COLOUR = ":red[big]"
-HTML = "<img src=x onerror=alert(1)>"
-BOLD = "**bold**"
-ICON = ":material/home:"
 CONSTANT = "![c](http://evil.example/c.png) same"
 TARGET = f"{BOLD} y"
 CLASSES = ("[yes](http://evil.example/y)", ":red[no]")

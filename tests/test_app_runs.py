@@ -13,11 +13,8 @@ import pytest
 from automl.background import stop_run
 from automl.runs import Run
 from pages._shared.ui import STATE_KEY, SessionData
-from tests.run_files import write_status
-from tests.test_app import app, session, shown, texts
-from tests.test_runs import made
-
-DAY = 86400.0
+from tests.apptest import app, session, shown, texts, wages_state
+from tests.run_files import DAY, made, write_status
 
 
 @pytest.fixture
@@ -120,8 +117,6 @@ def test_prune_removes_only_this_sessions_old_ended_runs(root):
 
 @pytest.mark.slow
 def test_a_new_run_is_owned_by_the_session_that_started_it(root):
-    from tests.test_app import wages_state
-
     at = app("train", state=wages_state())
     at.multiselect(key="train_families:regression").set_value(["linear"]).run()
     at.slider(key="train_budget").set_value(10).run()

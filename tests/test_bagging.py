@@ -46,7 +46,7 @@ def test_the_final_model_is_the_members_fold_models_weighted(bagged):
     model = automl.load_model(result.model_path)
     est = model.pipeline
     assert isinstance(est, WeightedEnsemble)
-    members = model.manifest["members"]
+    members = model.manifest.members
     assert members and all(m["bagged"] for m in members)
     folds = len(SearchContext.from_run(Run(result.run_dir)).folds)
     assert len(est.estimators) == folds * len(members)

@@ -12,7 +12,6 @@ temporary folder.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import time
 from pathlib import Path
@@ -23,10 +22,9 @@ import pytest
 import automl
 from tests.browser import (
     TIMEOUT_MS,
+    VIEWPORT,
     AppServer,
-    BrowserUnavailable,
     go_to,
-    launch_chromium,
     remove_from_multiselect,
     select_option,
     set_slider,
@@ -38,32 +36,6 @@ ROOT = Path(__file__).resolve().parent.parent
 CREDIT = ROOT / "sample_data" / "credit.csv"
 BUDGET_S = 30
 FAMILIES = ["LightGBM", "Linear"]  # fast on 1,000 rows: many trials within the budget
-VIEWPORT = {"width": 1400, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    """A headless Chromium, or a skip (a failure when AUTOML_REQUIRE_BROWSER=1)."""
-    required = os.environ.get("AUTOML_REQUIRE_BROWSER") == "1"
-    try:
-        from playwright.sync_api import sync_playwright
-
-        pw = sync_playwright().start()
-    except Exception as e:  # not installed, or its driver cannot start
-        if required:
-            pytest.fail(f"browser required (AUTOML_REQUIRE_BROWSER=1) but Playwright "
-                        f"cannot start: {e}")
-        pytest.skip(f"Playwright cannot start ({e}); set AUTOML_REQUIRE_BROWSER=1 to fail")
-    try:
-        browser = launch_chromium(pw)
-    except BrowserUnavailable as e:
-        pw.stop()
-        if required:
-            pytest.fail(f"browser required (AUTOML_REQUIRE_BROWSER=1): {e}")
-        pytest.skip(f"{e}; set AUTOML_REQUIRE_BROWSER=1 to make this a failure")
-    yield browser
-    browser.close()
-    pw.stop()
 
 
 @pytest.fixture
@@ -82,16 +54,6 @@ def pages_seen(tmp_path, server):
         with contextlib.suppress(Exception):  # the page may be closed already
             page.screenshot(path=tmp_path / f"failure-{i}.png", full_page=True)
     print(f"screenshots in {tmp_path}; streamlit log:\n{server.log()}")
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    if os.environ.get("AUTOML_SCREENSHOTS") == "1":
-        folder = ROOT / "docs" / "screenshots"
-    else:
-        folder = tmp_path / "screenshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def live_state(page) -> dict:

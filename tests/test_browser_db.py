@@ -11,10 +11,16 @@ import sqlite3
 
 import pytest
 
-from tests.browser import TIMEOUT_MS, AppServer, select_option, wait_idle, wait_title
-from tests.servers import MYSQL_URL, POSTGRES_URL, read_only
-from tests.test_app_data import _server_table, cancer
-from tests.test_browser import VIEWPORT, chromium  # noqa: F401 - the fixture
+from tests.browser import (
+    TIMEOUT_MS,
+    VIEWPORT,
+    AppServer,
+    select_option,
+    wait_idle,
+    wait_title,
+)
+from tests.data_files import cancer
+from tests.servers import MYSQL_URL, POSTGRES_URL, read_only, table_on_server
 
 pytestmark = pytest.mark.slow
 
@@ -27,16 +33,14 @@ def server(tmp_path):
 
 @pytest.fixture
 def pg_table():
-    gen = _server_table(POSTGRES_URL)
-    yield next(gen)[0]
-    next(gen, None)
+    with table_on_server(POSTGRES_URL, cancer()) as (name, _):
+        yield name
 
 
 @pytest.fixture
 def mysql_table():
-    gen = _server_table(MYSQL_URL)
-    yield next(gen)[0]
-    next(gen, None)
+    with table_on_server(MYSQL_URL, cancer()) as (name, _):
+        yield name
 
 
 def _rows_shown(page, rows: str) -> None:
@@ -62,7 +66,7 @@ def _load_from_server(page, url: str, table: str) -> None:
     page.locator('[data-testid="stSidebar"]').get_by_text(table, exact=False).wait_for()
 
 
-def test_load_from_sqlite_postgresql_and_mariadb(chromium, server, tmp_path,  # noqa: F811
+def test_load_from_sqlite_postgresql_and_mariadb(chromium, server, tmp_path,
                                                  pg_table, mysql_table):
     db = tmp_path / "cancer.db"
     with sqlite3.connect(db) as conn:

@@ -15,8 +15,7 @@ import pandas as pd
 import pytest
 
 import automl
-from tests.browser import TIMEOUT_MS, AppServer, go_to, wait_idle, wait_title
-from tests.test_browser import VIEWPORT, chromium, shots  # noqa: F401 - fixtures
+from tests.browser import TIMEOUT_MS, VIEWPORT, AppServer, go_to, wait_idle, wait_title
 
 ROOT = Path(__file__).resolve().parent.parent
 CHURN = ROOT / "sample_data" / "churn.csv"
@@ -44,8 +43,7 @@ def wait_changed(page, read, before: str, what: str) -> str:
 
 
 @pytest.mark.slow
-def test_evaluate_explain_and_the_report_in_the_browser(chromium, server, tmp_path,  # noqa: F811
-                                                        shots):  # noqa: F811
+def test_evaluate_explain_and_the_report_in_the_browser(chromium, server, tmp_path, shots):
     data = pd.read_csv(CHURN).head(1500)
     result = automl.train(data, "churn", time_budget=15, max_trials=4, holdout=0.2,
                           families=["lgbm", "linear"], runs_dir=server.runs_dir)

@@ -11,9 +11,16 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.browser import AppServer, go_to, open_app, select_option, wait_idle, wait_title
-from tests.test_app_markdown import BOLD, COLOUR, HTML, ICON, IMAGE, LINK
-from tests.test_browser import VIEWPORT, chromium  # noqa: F401 - the fixture
+from tests.browser import (
+    VIEWPORT,
+    AppServer,
+    go_to,
+    open_app,
+    select_option,
+    wait_idle,
+    wait_title,
+)
+from tests.evil_text import BOLD, COLOUR, HTML, ICON, IMAGE, LINK
 
 pytestmark = pytest.mark.slow
 
@@ -55,8 +62,7 @@ def assert_nothing_rendered(page) -> None:
     assert not found, found
 
 
-def test_user_data_is_never_rendered_as_markdown_or_html(chromium, server,  # noqa: F811
-                                                        tmp_path):
+def test_user_data_is_never_rendered_as_markdown_or_html(chromium, server, tmp_path):
     n = 60
     frame = pd.DataFrame({
         LINK: [float(i % 7) for i in range(n)],

@@ -26,6 +26,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from automl import bundle, families
 from automl.bundle import ALLOWED_TYPES, Model, _allowed, load_model, read_manifest, save_model
+from automl.contracts import ModelManifest
 from automl.data.schema import ColumnInfo, Kind, Schema
 from automl.errors import ConfigError, ModelFileError, SchemaMismatchError, UnsafeModelError
 from automl.families import REGISTRY
@@ -39,9 +40,8 @@ def fit(task: str, estimator, options: PrepOptions | None = None):
     X, y, schema = make_data(task)
     pipe = Pipeline([("prep", build_preprocessor(schema, task, options)), ("model", estimator)])
     pipe.fit(X, y)
-    manifest = {"task": task, "target": "target", "schema": schema, "metrics": {"cv": 0.9}}
-    if LABELS[task]:
-        manifest["classes"] = LABELS[task]
+    manifest = ModelManifest(task=task, target="target", schema=schema, classes=LABELS[task],
+                             extra={"metrics": {"cv": 0.9}})
     return pipe, X, manifest
 
 
@@ -81,7 +81,7 @@ def test_round_trip_gives_identical_predictions(tmp_path, task, make, options):
     model = load_model(path)
     out = model.predict(X)
     assert model.task == task and model.target == "target"
-    assert model.schema.names == manifest["schema"].names
+    assert model.schema.names == manifest.input_schema().names
     if task == "regression":
         assert list(out.columns) == ["prediction"]
         np.testing.assert_array_equal(out["prediction"].to_numpy(), pipe.predict(X))
@@ -112,12 +112,13 @@ def test_manifest_is_written_and_read_without_loading(binary_model, monkeypatch)
     monkeypatch.setattr(sio, "load", lambda *a, **k: boom("loaded"))
     monkeypatch.setattr(sio, "loads", lambda *a, **k: boom("loaded"))
     m = read_manifest(path)
-    assert m["format"] == "automl-model" and m["format_version"] == 2
-    assert m["classes"] == ["no", "yes"] and m["metrics"] == {"cv": 0.9}
-    assert set(m["library_versions"]) == {"python", "sklearn", "xgboost", "lightgbm", "skops",
-                                          "numpy", "pandas"}
-    assert len(m["sha256"]) == 64 and m["created_at"].endswith("+00:00")
-    assert Schema.from_dict(m["schema"]).names[-1] == "row_id"
+    assert isinstance(m, ModelManifest) and m.task == "binary" and m.target == "target"
+    assert m.extra["format"] == "automl-model" and m.format_version == 2
+    assert m.classes == ("no", "yes") and m.extra["metrics"] == {"cv": 0.9}
+    assert set(m.library_versions) == {"python", "sklearn", "xgboost", "lightgbm", "skops",
+                                       "numpy", "pandas"}
+    assert len(m.sha256) == 64 and m.created_at.endswith("+00:00") and m.signature is None
+    assert m.input_schema().names[-1] == "row_id"
 
 
 def test_save_writes_exactly_the_path_atomically(tmp_path, binary_model):
@@ -183,8 +184,8 @@ def test_float_coded_integer_categories_match_training(tmp_path):
                      ColumnInfo("grade", Kind.CATEGORICAL, "int64", 0, 3)))
     pipe = Pipeline([("prep", build_preprocessor(schema, "binary")),
                      ("model", LogisticRegression())]).fit(X, y)
-    model = load_model(save_model(tmp_path / "m", pipe, {"task": "binary", "classes": [0, 1],
-                                                         "schema": schema}))
+    model = load_model(save_model(tmp_path / "m", pipe, ModelManifest(
+        task="binary", classes=(0, 1), schema=schema)))
     blanks = X.assign(grade=X["grade"].astype(float).where(X.index > 0))  # 2 -> 2.0, one NaN
     np.testing.assert_array_equal(model.predict_proba(blanks)[1:], pipe.predict_proba(X)[1:])
 

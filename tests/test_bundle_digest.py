@@ -69,7 +69,7 @@ def test_signed_files_load_only_with_their_key(trained, tmp_path, monkeypatch):
     pipe, X, manifest = trained
     monkeypatch.setenv("AUTOML_MODEL_KEY", KEY)
     signed = save_model(tmp_path / "signed.skops", pipe, manifest)
-    assert read_manifest(signed)["signature"].startswith("hmac-sha256:")
+    assert read_manifest(signed).signature.startswith("hmac-sha256:")
     assert len(load_model(signed).predict(X.head(3))) == 3
     monkeypatch.setenv("AUTOML_MODEL_KEY", OTHER)
     for reader in (load_model, read_manifest):
@@ -106,7 +106,7 @@ def test_read_manifest_rechecks_a_file_that_changed(model, tmp_path):
     path, _ = model
     copy = tmp_path / "copy.skops"
     copy.write_bytes(path.read_bytes())
-    assert read_manifest(copy)["classes"] == ["no", "yes"]
+    assert read_manifest(copy).classes == ("no", "yes")
     edit_manifest(path, copy, _swap_classes, seal=False)  # same path, new content
     with pytest.raises(UnsafeModelError, match="modified"):
         read_manifest(copy)

@@ -241,6 +241,7 @@ def test_a_split_that_sends_missing_values_apart_loads(family, tmp_path):
     import pandas as pd
 
     from automl.bundle import load_model, save_model
+    from automl.contracts import ModelManifest
     from automl.data.schema import ColumnInfo, Kind, Schema
     from automl.families import REGISTRY, FamilyContext
     from automl.search.context import make_pipeline
@@ -262,7 +263,7 @@ def test_a_split_that_sends_missing_values_apart_loads(family, tmp_path):
         text = pipe.named_steps["model"].booster_.model_to_string()
         assert any(" inf" in line or "=inf" in line for line in text.split("\n")
                    if line.startswith("threshold="))
-    path = save_model(tmp_path / "m.skops", pipe, {"task": "binary", "classes": [0, 1],
-                                                    "schema": schema.to_dict()})
+    path = save_model(tmp_path / "m.skops", pipe, ModelManifest(task="binary", classes=(0, 1),
+                                                                 schema=schema))
     scores = load_model(path).predict(X.head(30))
     assert (scores["prediction"].to_numpy() == y[:30]).all()

@@ -207,3 +207,86 @@ def test_a_launch_record_alone_is_no_stop_request(tmp_path):
     assert run.set_stop_at(time.time() + 60) > time.time()  # the supervisor's first write
     run.control_file.write_text('{"launched": {"at": 1}, "stop_at": "soon"}')
     assert run.stop_requested()  # damaged beside the launch: stop
+
+
+_SCOPES = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+
+def _own_nodes(scope):
+    """The nodes of ``scope`` outside the classes and functions defined in it."""
+    todo = list(ast.iter_child_nodes(scope))
+    while todo:
+        node = todo.pop()
+        yield node
+        if not isinstance(node, _SCOPES):
+            todo.extend(ast.iter_child_nodes(node))
+
+
+def _manifest_keys(source: str) -> list[tuple[int, str]]:
+    """(line, key) wherever ``source`` reads or writes a manifest's JSON by a string key:
+    ``x["key"]`` or ``x.get("key")`` (pop, setdefault) where ``x`` is named for a manifest
+    (``manifest``, ``model.manifest``, ``read_manifest(path)``, ``m.to_json()``) or is a name
+    bound to one in the same scope (``m = model.manifest``)."""
+    def named(node, aliases) -> bool:
+        if isinstance(node, ast.Name):
+            return "manifest" in node.id.lower() or node.id in aliases
+        if isinstance(node, ast.Attribute):
+            return "manifest" in node.attr.lower()
+        if isinstance(node, ast.Call):
+            f = node.func
+            return (named(f, set()) if not isinstance(f, ast.Attribute) or f.attr != "to_json"
+                    else named(f.value, aliases))
+        return False
+
+    def key(node) -> str | None:
+        return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+            else None
+
+    hits = set()
+    tree = ast.parse(source)
+    for scope in [tree, *(n for n in ast.walk(tree) if isinstance(n, _SCOPES[1:]))]:
+        nodes = list(_own_nodes(scope))
+        aliases = {t.id for n in nodes if isinstance(n, ast.Assign | ast.AnnAssign)
+                   and n.value is not None and named(n.value, set())
+                   for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+                   if isinstance(t, ast.Name)}
+        for n in nodes:
+            if isinstance(n, ast.Subscript) and key(n.slice) and named(n.value, aliases):
+                hits.add((n.lineno, key(n.slice)))
+            if (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                    and n.func.attr in ("get", "pop", "setdefault") and n.args
+                    and key(n.args[0]) and named(n.func.value, aliases)):
+                hits.add((n.lineno, key(n.args[0])))
+    return sorted(hits)
+
+
+def test_nobody_but_the_contract_and_the_container_reads_a_manifest_by_key():
+    before = ('def card(model):\n'
+              '    m = model.manifest\n'
+              '    return m.get("task"), model.manifest["classes"], read_manifest(p)["cv"]\n'
+              'def oof(manifest, members):\n'
+              '    return manifest.get("family"), [m["trial"] for m in members]\n')
+    assert _manifest_keys(before) == [(3, "classes"), (3, "cv"), (3, "task"), (5, "family")]
+    allowed = {"automl/contracts.py", "automl/bundle/_format.py"}
+    found = {}
+    for path in sorted([*ROOT.glob("automl/**/*.py"), *ROOT.glob("pages/**/*.py")]):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel not in allowed and (hits := _manifest_keys(path.read_text())):
+            found[rel] = hits
+    assert found == {}, ("read the manifest through automl.contracts.ModelManifest's "
+                         f"attributes, not its JSON: {found}")
+
+
+def test_a_model_manifest_reads_damaged_numbers_as_none_and_stores_schema_rows():
+    from automl.data.schema import Schema
+
+    schema = Schema.from_dict(OLD_SETTINGS["schema"])
+    made = ModelManifest(task="binary", schema=schema, classes=["bad", "good"])
+    assert made.schema == tuple(OLD_SETTINGS["schema"]) and made.classes == ("bad", "good")
+    read = ModelManifest.from_json({**made.to_json(), "n_rows": "many", "cv_score": float("nan"),
+                                    "members": [{"trial": 1}, "junk"], "params": [1]})
+    assert (read.n_rows, read.cv_score, read.members, read.params) == (None, None,
+                                                                       [{"trial": 1}], {})
+    assert read.replaced(family="lgbm").family == "lgbm" and read.family is None
+    with pytest.raises(ConfigError, match="needs a task"):
+        ModelManifest.from_json({"schema": []})

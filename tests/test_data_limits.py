@@ -17,15 +17,9 @@ from automl.errors import (
     EmptyDataError,
     UnsupportedFormatError,
 )
-from tests.test_data_loaders import _frame
+from tests.data_files import small_frame, write
 
 MiB = 1024 * 1024
-
-
-def write(tmp_path: Path, name: str, content: str | bytes, encoding: str = "utf-8") -> Path:
-    path = tmp_path / name
-    path.write_bytes(content if isinstance(content, bytes) else content.encode(encoding))
-    return path
 
 
 # --- archives ---------------------------------------------------------------------------------
@@ -49,7 +43,7 @@ def test_gzip_inner_suffix_picks_the_format(tmp_path):
 
 def test_zip_with_one_member_of_each_format(tmp_path):
     buf = io.BytesIO()
-    _frame().to_parquet(buf, index=False)
+    small_frame().to_parquet(buf, index=False)
     t = load_table(_zip(tmp_path, "p.zip", {"dir/t.parquet": buf.getvalue(),
                                             "__MACOSX/dir/._t.parquet": b"junk"}))
     assert t.frame["city"].tolist()[:2] == ["Köln", "Lyon"]
@@ -131,7 +125,7 @@ def test_column_limit(tmp_path):
 
 def test_column_limit_parquet(tmp_path):
     path = tmp_path / "t.parquet"
-    _frame().to_parquet(path, index=False)
+    small_frame().to_parquet(path, index=False)
     with pytest.raises(DataLimitError, match="max_columns"):
         load_table(path, limits=LoadLimits(max_columns=3))
 

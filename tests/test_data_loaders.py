@@ -6,7 +6,6 @@ import io
 import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -19,15 +18,10 @@ from automl.errors import (
     NonNumericValuesError,
     UnsupportedFormatError,
 )
+from tests.data_files import small_frame, write
 
 MiB = 1024 * 1024
 SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
-
-
-def write(tmp_path: Path, name: str, content: str | bytes, encoding: str = "utf-8") -> Path:
-    path = tmp_path / name
-    path.write_bytes(content if isinstance(content, bytes) else content.encode(encoding))
-    return path
 
 
 # --- encodings -------------------------------------------------------------------------------
@@ -241,21 +235,16 @@ def test_field_longer_than_csv_module_default(tmp_path):
 # --- other formats and sources ----------------------------------------------------------------
 
 
-def _frame() -> pd.DataFrame:
-    return pd.DataFrame({"id": [1, 2, 3], "city": ["Köln", "Lyon", None],
-                         "temp": [3.5, np.nan, 20.0], "flag": [True, False, True]})
-
-
 def test_parquet_round_trip(tmp_path):
     path = tmp_path / "t.parquet"
-    _frame().to_parquet(path, index=False)
+    small_frame().to_parquet(path, index=False)
     t = load_table(path)
-    pd.testing.assert_frame_equal(t.frame, _frame(), check_dtype=False)
+    pd.testing.assert_frame_equal(t.frame, small_frame(), check_dtype=False)
     assert t.schema["flag"].kind is Kind.BOOLEAN
 
 
 def test_excel_round_trip_with_messy_header(tmp_path):
-    df = _frame()
+    df = small_frame()
     df.columns = ["id", " city ", "temp", "id"]
     path = tmp_path / "t.xlsx"
     df.to_excel(path, index=False)
@@ -293,7 +282,7 @@ def test_file_like_with_name_attribute(tmp_path):
 
 def test_file_like_with_name_argument_picks_format(tmp_path):
     buf = io.BytesIO()
-    _frame().to_parquet(buf, index=False)
+    small_frame().to_parquet(buf, index=False)
     t = load_table(buf, name="dir/upload.parquet")
     assert t.source == "upload.parquet"
     assert len(t.frame) == 3

@@ -9,7 +9,7 @@ import pytest
 
 from automl.data import Kind, load_table
 from automl.errors import NonNumericValuesError
-from tests.test_data_loaders import write
+from tests.data_files import write
 
 # --- numbers stored as text, infinities -------------------------------------------------------
 

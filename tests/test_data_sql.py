@@ -384,8 +384,8 @@ def test_cli_with_a_postgres_url_keeps_the_password_off_disk(tmp_path, frame):
         from automl.bundle import read_manifest
 
         manifest = read_manifest(tmp_path / "m.skops")
-        assert manifest["source"].startswith("postgresql://postgres:***@")
-        assert f"(query: select * from {name} where id < 300)" in manifest["source"]
+        assert manifest.source.startswith("postgresql://postgres:***@")
+        assert f"(query: select * from {name} where id < 300)" in manifest.source
         assert "secret" not in _on_disk(tmp_path / "runs", tmp_path / "m.skops")
         r = _cli("predict", "m.skops", secret_url, "--query", f"drop table {name}", "--out",
                  "p.csv", cwd=tmp_path)

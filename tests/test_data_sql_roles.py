@@ -104,7 +104,7 @@ def test_an_unknown_mode_is_a_config_error():
 # --- the app ------------------------------------------------------------------------------
 
 def _connect(url: str):
-    from tests.test_app import app
+    from tests.apptest import app
 
     at = app()
     at.text_input(key="db_url").input(url).run()

@@ -48,6 +48,7 @@ def test_an_ensemble_of_pipelines_round_trips_through_a_model_file(tmp_path):
     import pandas as pd
 
     from automl.bundle import load_model, save_model
+    from automl.contracts import ModelManifest
     from automl.data import infer_schema
     from automl.families import REGISTRY, FamilyContext
     from automl.search.context import make_pipeline
@@ -59,8 +60,8 @@ def test_an_ensemble_of_pipelines_round_trips_through_a_model_file(tmp_path):
     pipes = [make_pipeline(schema, name, REGISTRY[name].defaults(ctx)[0], ctx)
              for name in ("linear", "knn")]
     ens = WeightedEnsemble.from_fitted([p.fit(X, y) for p in pipes], [0.6, 0.4], "binary")
-    manifest = {"task": "binary", "target": "t", "classes": ["b", "m"],
-                "schema": schema.to_dict(), "family": "ensemble"}
+    manifest = ModelManifest(task="binary", target="t", classes=("b", "m"), schema=schema,
+                             family="ensemble")
     model = load_model(save_model(tmp_path / "e.skops", ens, manifest))
     out = model.predict(pd.DataFrame(X))
     np.testing.assert_allclose(out[["proba_b", "proba_m"]].to_numpy(), ens.predict_proba(X))

@@ -7,10 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.calibration import calibration_curve
-from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-import automl
 from automl import evaluate
 from automl.bundle import load_model, read_manifest
 from automl.ensemble import fold_score
@@ -18,51 +16,25 @@ from automl.errors import ConfigError, TargetError
 from automl.metrics import METRICS
 from automl.runs import Run
 from automl.search.context import SearchContext
-from tests.test_plots import finished_run
-
-_RUNS: dict[str, Run] = {}
+from tests.evaluations import hand_made
 
 
-def binary_run(root) -> Run:
-    """Breast cancer (569 rows, 0/1), 20% holdout, linear + lgbm: trained once per session."""
-    if "binary" not in _RUNS:
-        df = load_breast_cancer(as_frame=True).frame
-        result = automl.train(df, "target", time_budget=15, max_trials=4, holdout=0.2,
-                              families=["linear", "lgbm"], runs_dir=root, n_workers=1)
-        _RUNS["binary"] = Run(result.run_dir)
-    return _RUNS["binary"]
+@pytest.fixture
+def binary(binary_run) -> Run:
+    """The session's binary run with a holdout (tests/conftest.py)."""
+    return binary_run
 
 
-def multiclass_run(root) -> Run:
-    """Iris (150 rows, 3 classes), no holdout: trained once per session."""
-    if "multiclass" not in _RUNS:
-        df = load_iris(as_frame=True).frame
-        df["target"] = df["target"].map({0: "setosa", 1: "versicolor", 2: "virginica"})
-        result = automl.train(df, "target", time_budget=10, max_trials=3,
-                              families=["linear", "lgbm"], runs_dir=root, n_workers=1)
-        _RUNS["multiclass"] = Run(result.run_dir)
-    return _RUNS["multiclass"]
+@pytest.fixture
+def multi(multiclass_run) -> Run:
+    """The session's multiclass run (tests/conftest.py)."""
+    return multiclass_run
 
 
-@pytest.fixture(scope="module")
-def binary(tmp_path_factory) -> Run:
-    return binary_run(tmp_path_factory.mktemp("runs"))
-
-
-@pytest.fixture(scope="module")
-def multi(tmp_path_factory) -> Run:
-    return multiclass_run(tmp_path_factory.mktemp("runs"))
-
-
-@pytest.fixture(scope="module")
-def wages(tmp_path_factory) -> Run:
-    return finished_run(tmp_path_factory.mktemp("runs"))
-
-
-def _fake(task: str, y, scores, classes=(), X=None) -> evaluate.Evaluation:
-    y, scores = np.asarray(y), np.asarray(scores, dtype=float)
-    X = pd.DataFrame({"x": np.arange(len(y))}) if X is None else X
-    return evaluate.Evaluation(task, y, scores, list(classes), X, "y", "test", "test rows")
+@pytest.fixture
+def wages(wages_run) -> Run:
+    """The session's regression run (tests/conftest.py)."""
+    return wages_run
 
 
 # --- where the predictions come from -------------------------------------------------------
@@ -74,9 +46,9 @@ def test_final_model_oof_reproduces_the_cv_score_in_the_manifest(binary, multi, 
         ev = evaluate.from_run(run)
         ctx = SearchContext.from_run(run)
         assert ev.n_rows == len(ctx.y) and np.array_equal(ev.y, ctx.y)
-        metric = METRICS[manifest["metric"]]
+        metric = METRICS[manifest.metric]
         assert fold_score(metric, ev.y, ev.scores, ctx.folds) == pytest.approx(
-            manifest["cv_score"], abs=1e-6), run.spec.task
+            manifest.cv_score, abs=1e-6), run.spec.task
         assert "Out-of-fold" in ev.source and f"{ev.n_rows:,} rows" in ev.source
 
 
@@ -85,12 +57,12 @@ def test_ensemble_oof_is_the_normalised_weighted_sum_of_its_members(binary):
     manifest = read_manifest(binary.model_file)
     trials = evaluate.available_trials(binary)["trial"].tolist()
     a, b = trials[0], trials[1]
-    fake = {**manifest, "family": "ensemble",
-            "members": [{"trial": a, "weight": 1.0}, {"trial": b, "weight": 3.0}]}
+    fake = manifest.replaced(family="ensemble",
+                             members=[{"trial": a, "weight": 1.0}, {"trial": b, "weight": 3.0}])
     expected = 0.25 * binary.load_oof(a) + 0.75 * binary.load_oof(b)
     np.testing.assert_allclose(evaluate.final_oof(binary, fake), expected, rtol=1e-6)
-    if manifest["family"] == "ensemble":  # the saved model itself (weights sum to 1)
-        members = manifest["members"]
+    if manifest.family == "ensemble":  # the saved model itself (weights sum to 1)
+        members = manifest.members
         real = sum(m["weight"] * binary.load_oof(m["trial"]) for m in members)
         np.testing.assert_allclose(evaluate.from_run(binary).scores, real, rtol=1e-6)
         assert "ensemble of trials" in evaluate.from_run(binary).model
@@ -118,14 +90,14 @@ def test_holdout_evaluation_scores_exactly_the_held_out_rows(binary):
     manifest = read_manifest(binary.model_file)
     ev = evaluate.from_run(binary, "holdout")
     ctx = SearchContext.from_run(binary)
-    assert ev.n_rows == manifest["holdout_rows"] == len(ctx.holdout_y) == 114
+    assert ev.n_rows == manifest.holdout_rows == len(ctx.holdout_y) == 114
     pd.testing.assert_frame_equal(ev.X, ctx.holdout_X)
     np.testing.assert_array_equal(ev.y, ctx.holdout_y)
     # held-out rows and searched rows are disjoint and together make the whole table
     data = binary.read_data().drop(columns="target")
     both = pd.concat([ev.X, ctx.X])
     assert len(both) == len(data) and not both.duplicated().any()
-    assert METRICS["roc_auc"](ev.y, ev.scores) == pytest.approx(manifest["holdout_score"])
+    assert METRICS["roc_auc"](ev.y, ev.scores) == pytest.approx(manifest.holdout_score)
     np.testing.assert_allclose(ev.scores, load_model(binary.model_file).predict_proba(ev.X))
     assert "Holdout: 114 rows" in ev.source
     assert set(evaluate.source_choices(binary)) == {"oof", "holdout"}
@@ -277,8 +249,8 @@ def test_multiclass_curves_per_class_and_a_table_row_per_class(multi):
 
 
 def test_classification_views_refuse_a_regression_and_the_reverse():
-    reg = _fake("regression", [1.0, 2.0, 3.0], [1.5, 2.0, 2.5])
-    cls = _fake("binary", [0, 1, 1], [[0.8, 0.2], [0.3, 0.7], [0.6, 0.4]], ["no", "yes"])
+    reg = hand_made("regression", [1.0, 2.0, 3.0], [1.5, 2.0, 2.5])
+    cls = hand_made("binary", [0, 1, 1], [[0.8, 0.2], [0.3, 0.7], [0.6, 0.4]], ["no", "yes"])
     for fn in (evaluate.roc, evaluate.pr, evaluate.at_threshold, evaluate.per_class,
                evaluate.lift_gain, evaluate.calibration):
         with pytest.raises(ConfigError, match="classification"):
@@ -334,7 +306,7 @@ def test_error_by_segment_keeps_missing_values_and_dates_apart():
                       "cat": rng.choice(["a", "b", None], size=n)})
     X.loc[:9, "num"] = np.nan
     y = rng.normal(size=n)
-    ev = _fake("regression", y, y + 1.0, X=X)  # every prediction 1 too high
+    ev = hand_made("regression", y, y + 1.0, X=X)  # every prediction 1 too high
     num = evaluate.error_by_segment(ev, "num", bins=4)
     assert num["segment"].iloc[-1] == evaluate.MISSING and num["rows"].iloc[-1] == 10
     assert num["rows"].sum() == n and len(num) == 5

@@ -12,33 +12,13 @@ from automl.explain import Explainer, explain, explain_run, shapley
 from automl.explain.groups import feature_owners, used_columns
 from automl.explain.permutation import permutation_shap
 from automl.explain.units import to_output_units
-from automl.families import REGISTRY, FamilyContext, get_family
+from automl.families import REGISTRY, get_family
 from automl.runs import Run
-from automl.search.context import make_pipeline
-from tests.test_bundle import LABELS, make_data
-from tests.test_plots import finished_run
+from tests.bundle_files import LABELS, make_data
+from tests.fitted_models import as_model, fitted
 
 FAMILIES = sorted(REGISTRY)
 TASKS = ("binary", "multiclass", "regression")
-
-
-def fitted(family: str, task: str, **params) -> tuple[Model, pd.DataFrame]:
-    """The family's default model on a bundled dataset with categorical, boolean, date, text
-    and ID columns added, wrapped as a loaded Model."""
-    X, y, schema = make_data(task)
-    ctx = FamilyContext(task=task, n_rows=len(X), n_columns=X.shape[1],
-                        n_classes=0 if task == "regression" else len(np.unique(y)))
-    fam = get_family(family)
-    defaults = {**fam.defaults(ctx)[0], **{fam.p(k): v for k, v in params.items()}}
-    pipe = make_pipeline(schema, fam, defaults, ctx).fit(X, y)
-    return _model(pipe, task, schema), X
-
-
-def _model(pipe, task, schema) -> Model:
-    manifest = {"task": task, "target": "target", "schema": schema.to_dict()}
-    if LABELS[task]:
-        manifest["classes"] = LABELS[task]
-    return Model(pipe, manifest)
 
 
 def predicted(model: Model, X: pd.DataFrame) -> np.ndarray:
@@ -123,7 +103,7 @@ def test_an_ensemble_is_the_weighted_sum_of_its_members():
     c, _ = fitted("knn", "binary")
     weights = [0.5, 0.3, 0.2]
     ens = WeightedEnsemble.from_fitted([a.pipeline, b.pipeline, c.pipeline], weights, "binary")
-    model = _model(ens, "binary", make_data("binary")[2])
+    model = as_model(ens, "binary", make_data("binary")[2])
     rows = X.iloc[:20]
     explainer = Explainer(model, X)
     assert explainer.kinds == [get_family(f).explainer for f in ("lgbm", "linear", "knn")]
@@ -146,7 +126,7 @@ def test_a_model_no_family_declares_is_explained_by_permutation():
     _, y, schema = make_data("binary")
     model_step = SGDClassifier(loss="log_loss", random_state=0)
     pipe = Pipeline([("prep", prep), ("model", model_step)]).fit(X, y)
-    model = _model(pipe, "binary", schema)
+    model = as_model(pipe, "binary", schema)
     assert shapley.kind_of(pipe[-1]) == "permutation"
     explainer = Explainer(model, X)
     assert explainer.kinds == ["permutation"] and explainer.slow
@@ -272,8 +252,8 @@ def test_sampling_states_the_rows_and_one_row_is_exact():
 
 
 @pytest.mark.slow
-def test_a_runs_explanation_is_cached_on_disk(tmp_path_factory):
-    run: Run = finished_run(tmp_path_factory.mktemp("runs"))
+def test_a_runs_explanation_is_cached_on_disk(wages_run_copy):
+    run: Run = wages_run_copy  # a copy: the test writes a new model file into the run
     folder = run.path / "explain"
     earlier = set(folder.glob("*.npz"))  # the run is shared with other tests
     first = explain_run(run, max_rows=200)

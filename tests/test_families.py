@@ -13,6 +13,7 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
 from automl import families
 from automl.bundle import load_model, save_model
+from automl.contracts import ModelManifest
 from automl.data.schema import ColumnInfo, Kind, Schema
 from automl.errors import ConfigError
 from automl.explain import Explainer
@@ -123,9 +124,9 @@ def test_fits_tiny_data_predicts_and_round_trips_through_a_model_file(name, task
         assert pred.shape == (len(X), ctx.n_classes)
         np.testing.assert_allclose(pred.sum(1), 1, atol=1e-6)
         assert (pred.argmax(1) == y).mean() > 0.8
-    classes = [] if task == "regression" else list(range(ctx.n_classes))
-    manifest = {"task": task, "target": "y", "classes": classes, "schema": schema.to_dict(),
-                "family": name}
+    classes = None if task == "regression" else list(range(ctx.n_classes))
+    manifest = ModelManifest(task=task, target="y", classes=classes, schema=schema,
+                             family=name)
     path = save_model(tmp_path / "m.skops", pipe, manifest)
     model = load_model(path)
     out = model.predict(X)
@@ -177,6 +178,6 @@ def test_sparse_one_hot_input_round_trips_through_a_model_file(name, tmp_path, a
     ctx = _ctx("binary", X, y)
     pipe = make_pipeline(schema, fam, fam.defaults(ctx)[0], ctx).fit(X, y)
     alone(fam)
-    manifest = {"task": "binary", "target": "y", "classes": [0, 1], "schema": schema.to_dict()}
+    manifest = ModelManifest(task="binary", target="y", classes=(0, 1), schema=schema)
     model = load_model(save_model(tmp_path / "m.skops", pipe, manifest))
     np.testing.assert_allclose(model.predict_proba(X), pipe.predict_proba(X), rtol=1e-6)

@@ -1,6 +1,7 @@
 """The layout the architecture promises (docs/architecture.md): no import cycle in automl/,
-every module's ``__all__`` equal to what it defines in public, and only pages at the top of
-pages/."""
+every module's ``__all__`` equal to what it defines in public, only pages at the top of
+pages/, and no test file importing another (shared objects are fixtures in
+tests/conftest.py, shared helpers live in modules of tests/ that are not test files)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGINE = ROOT / "automl"
+TEST_FILES = sorted((ROOT / "tests").glob("test_*.py"))
 
 
 def _module_name(path: Path) -> str:
@@ -130,3 +132,53 @@ def test_pages_top_level_holds_only_pages():
     routed = set(re.findall(r'st\.Page\("pages/(\w+)\.py"', (ROOT / "app.py").read_text()))
     on_disk = {p.stem for p in (ROOT / "pages").glob("*.py") if p.stem != "__init__"}
     assert routed and on_disk == routed
+
+
+def imported_test_modules(source: str) -> set[str]:
+    """The test modules (``tests.test_*``) that ``source``, a file of tests/, imports, at any
+    depth of the code: ``import tests.test_a``, ``from tests.test_a import x``, ``from tests
+    import test_a``, ``from .test_a import x``, ``from . import test_a``."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level == 1:  # relative to the tests package
+                base = ".".join(["tests", *([node.module] if node.module else [])])
+            names = [base, *(f"{base}.{a.name}" for a in node.names)]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "tests":
+                parts = parts[1:]
+            if parts and parts[0].startswith("test_"):
+                found.add(f"tests.{parts[0]}")
+    return found
+
+
+def test_no_test_file_imports_another_test_file():
+    found = {p.name: sorted(imported_test_modules(p.read_text())) for p in TEST_FILES}
+    found = {name: modules for name, modules in found.items() if modules}
+    assert not found, ("test files import test modules (a shared object belongs in a fixture "
+                       f"of tests/conftest.py, a shared helper in a helper module): {found}")
+
+
+def test_the_test_import_check_can_fail():
+    source = """
+import os
+import tests.test_a
+from tests.test_b import x
+from tests import browser, test_c
+from .test_d import y
+from . import test_e
+from tests.browser import VIEWPORT
+from .apptest import app
+
+def f():
+    from tests.test_f import g
+"""
+    assert imported_test_modules(source) == {f"tests.test_{c}" for c in "abcdef"}
+    assert imported_test_modules("from tests.apptest import app\nimport pytest\n") == set()
+    assert len(TEST_FILES) > 40

@@ -7,26 +7,14 @@ import pandas as pd
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 
-import automl
 from automl.plots import search as plots
 from automl.runs import Run
 
-_FINISHED: dict[str, Run] = {}
 
-
-def finished_run(root) -> Run:
-    """One real run (wages, 4 trials, linear + lgbm), trained once for this test session."""
-    if "run" not in _FINISHED:
-        df = pd.read_csv("sample_data/wages.csv")
-        result = automl.train(df, "wage", time_budget=15, max_trials=4,
-                              families=["linear", "lgbm"], runs_dir=root)
-        _FINISHED["run"] = Run(result.run_dir)
-    return _FINISHED["run"]
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory) -> Run:
-    return finished_run(tmp_path_factory.mktemp("runs"))
+@pytest.fixture
+def run(wages_run) -> Run:
+    """The session's finished wages run (tests/conftest.py)."""
+    return wages_run
 
 
 def _study(rows) -> optuna.Study:

@@ -9,23 +9,25 @@ import pytest
 
 from automl import evaluate
 from automl.plots import evaluate as charts
-from tests.test_evaluate import _fake, binary_run, multiclass_run
-from tests.test_plots import finished_run
+from tests.evaluations import hand_made
 
 
-@pytest.fixture(scope="module")
-def binary(tmp_path_factory):
-    return binary_run(tmp_path_factory.mktemp("runs"))
+@pytest.fixture
+def binary(binary_run):
+    """The session's binary run with a holdout (tests/conftest.py)."""
+    return binary_run
 
 
-@pytest.fixture(scope="module")
-def multi(tmp_path_factory):
-    return multiclass_run(tmp_path_factory.mktemp("runs"))
+@pytest.fixture
+def multi(multiclass_run):
+    """The session's multiclass run (tests/conftest.py)."""
+    return multiclass_run
 
 
-@pytest.fixture(scope="module")
-def wages(tmp_path_factory):
-    return finished_run(tmp_path_factory.mktemp("runs"))
+@pytest.fixture
+def wages(wages_run):
+    """The session's regression run (tests/conftest.py)."""
+    return wages_run
 
 
 @pytest.mark.slow
@@ -57,7 +59,7 @@ def test_classification_charts_carry_the_data(binary, multi):
 
 
 def test_charts_give_a_reason_when_there_is_nothing_to_draw():
-    ev = _fake("binary", [0, 0, 0], [[0.9, 0.1], [0.6, 0.4], [0.7, 0.3]], ["no", "yes"])
+    ev = hand_made("binary", [0, 0, 0], [[0.9, 0.1], [0.6, 0.4], [0.7, 0.3]], ["no", "yes"])
     assert evaluate.roc(ev) == [] and not charts.roc_chart([])
     assert "same class" in charts.roc_chart(evaluate.roc(ev)).reason
     assert "No row is of class yes" in charts.gain_chart(evaluate.lift_gain(ev), "yes").reason
@@ -68,7 +70,7 @@ def test_charts_give_a_reason_when_there_is_nothing_to_draw():
 def test_regression_charts_sample_large_data_and_say_so():
     rng = np.random.default_rng(1)
     y = rng.normal(10, 2, size=7_000)
-    ev = _fake("regression", y, y + rng.normal(size=y.size))
+    ev = hand_made("regression", y, y + rng.normal(size=y.size))
     res = evaluate.residuals(ev)
     pva = charts.predicted_vs_actual_chart(res, "price")
     assert len(pva.figure.data[0].x) == charts.MAX_POINTS

@@ -7,23 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import automl
 from automl.explain import explain_run, run_explainer, run_features, words
 from automl.plots import explain as pe
-from automl.runs import Run
-from tests.test_explain_words import churn_like, explanation
-
-_CHURN: dict[str, Run] = {}
-
-
-def churn_run(root) -> Run:
-    """One real binary run (churn, 5,000 rows, LightGBM), trained once for this session."""
-    if "run" not in _CHURN:
-        df = pd.read_csv("sample_data/churn.csv")
-        result = automl.train(df, "churn", time_budget=40, max_trials=2, cv_folds=3,
-                              families=["lgbm"], runs_dir=root)
-        _CHURN["run"] = Run(result.run_dir)
-    return _CHURN["run"]
+from tests.explanations import churn_like, explanation
 
 
 def wide(n_rows: int = 3000, n_cols: int = 6, seed: int = 0):
@@ -170,8 +156,8 @@ def test_no_rows_give_no_charts():
 
 
 @pytest.mark.slow
-def test_charts_of_a_real_binary_run(tmp_path_factory):
-    run = churn_run(tmp_path_factory.mktemp("runs"))
+def test_charts_of_a_real_binary_run(churn_run):
+    run = churn_run
     e = explain_run(run)
     assert e.task == "binary" and e.sampled and e.n_total == 5000
     bar = pe.importance_bar(e).figure.data[0]

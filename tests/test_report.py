@@ -14,23 +14,12 @@ import pytest
 import automl
 from automl.report import model_report, run_report, write_report
 from automl.runs import Run
-from tests.test_cli import _run
-from tests.test_plots import finished_run
+from tests.bundle_files import make_data
+from tests.cli import run_cli
+from tests.fitted_models import fitted
 
 ROOT = Path(__file__).resolve().parent.parent
 CHURN = ROOT / "sample_data" / "churn.csv"
-_RUNS: dict[str, Run] = {}
-
-
-def churn_run(root) -> Run:
-    """A binary run on 1,500 churn rows with a holdout, trained once per test session."""
-    if "churn" not in _RUNS:
-        df = pd.read_csv(CHURN).head(1500)
-        df.insert(0, "odd <b>name</b>", range(len(df)))  # a column name to be escaped
-        result = automl.train(df, "churn", time_budget=12, max_trials=4, holdout=0.2,
-                              families=["lgbm", "linear"], runs_dir=root)
-        _RUNS["churn"] = Run(result.run_dir)
-    return _RUNS["churn"]
 
 
 class _Page(HTMLParser):
@@ -62,7 +51,12 @@ def parse(html: str) -> _Page:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> Run:
-    return churn_run(tmp_path_factory.mktemp("runs"))
+    """A binary run on 1,500 churn rows with a holdout, trained once for this file."""
+    df = pd.read_csv(CHURN).head(1500)
+    df.insert(0, "odd <b>name</b>", range(len(df)))  # a column name to be escaped
+    result = automl.train(df, "churn", time_budget=12, max_trials=4, holdout=0.2,
+                          families=["lgbm", "linear"], runs_dir=tmp_path_factory.mktemp("runs"))
+    return Run(result.run_dir)
 
 
 @pytest.mark.slow
@@ -88,8 +82,8 @@ def test_cli_explain_writes_a_report_with_quality_when_the_target_is_there(run, 
     data.to_csv(labelled, index=False)
     data.drop(columns=["churn"]).to_csv(unlabelled, index=False)
     out = tmp_path / "report.html"
-    done = _run("explain", run.model_file, labelled, "--out", out, "--rows", 300,
-                cwd=tmp_path)
+    done = run_cli("explain", run.model_file, labelled, "--out", out, "--rows", 300,
+                   cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "wrote the report" in done.stderr
     page = parse(out.read_text())
@@ -100,7 +94,7 @@ def test_cli_explain_writes_a_report_with_quality_when_the_target_is_there(run, 
     assert "ROC" in out.read_text()
 
     out2 = tmp_path / "report2.html"
-    done = _run("explain", run.model_file, unlabelled, "--out", out2, cwd=tmp_path)
+    done = run_cli("explain", run.model_file, unlabelled, "--out", out2, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "has no 'churn' column" in " ".join(parse(out2.read_text()).text)
 
@@ -108,15 +102,15 @@ def test_cli_explain_writes_a_report_with_quality_when_the_target_is_there(run, 
 def test_cli_explain_bad_input_is_a_message_not_a_traceback(tmp_path):
     bad = tmp_path / "model.skops"
     bad.write_bytes(b"not a model")
-    done = _run("explain", bad, CHURN, "--out", tmp_path / "r.html", cwd=tmp_path)
+    done = run_cli("explain", bad, CHURN, "--out", tmp_path / "r.html", cwd=tmp_path)
     assert done.returncode == 2 and done.stderr.startswith("error:")
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "r.html").exists()
 
 
 @pytest.mark.slow
-def test_model_report_on_a_regression_model(tmp_path_factory, tmp_path):
-    run = finished_run(tmp_path_factory.mktemp("runs"))
+def test_model_report_on_a_regression_model(wages_run, tmp_path):
+    run = wages_run
     data = run.read_data()
     html = model_report(run.model_file, data, source="wages.csv",
                         runs_dir=run.path.parent)
@@ -129,9 +123,6 @@ def test_model_report_on_a_regression_model(tmp_path_factory, tmp_path):
 
 
 def test_model_report_of_a_multiclass_model_has_a_curve_and_a_row_per_class():
-    from tests.test_bundle import make_data
-    from tests.test_explain import fitted
-
     model, X = fitted("lgbm", "multiclass", n_estimators=20)
     _, y, _ = make_data("multiclass")
     labelled = X.assign(target=np.asarray([10, 20, 30])[y])

@@ -9,7 +9,6 @@ import re
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -19,26 +18,9 @@ from automl.background import resume_run, stop_run
 from automl.errors import ConfigError, RunAccessError, RunNotFoundError
 from automl.retention import parse_age, prune_runs
 from automl.runs import Run, delete_run, list_runs, open_run
-from tests.run_files import write_spec, write_status
+from tests.run_files import DAY, made
 
 ROOT = Path(__file__).resolve().parent.parent
-DAY = 86400.0
-
-
-def made(root: Path, state: str = "finished", ended_days_ago: float | None = None,
-         pid: int | None = None, run_id: str | None = None) -> Run:
-    """A run folder with settings and a status, as a search leaves it (no search run)."""
-    if run_id is None:
-        run = Run.create(root)
-    else:
-        run = Run(root / run_id)
-        (run.path / "oof").mkdir(parents=True)
-    write_spec(run)
-    fields = {"state": state, "pid": pid}
-    if ended_days_ago is not None:
-        fields["ended_at"] = time.time() - ended_days_ago * DAY
-    write_status(run, **fields)
-    return run
 
 
 @pytest.fixture

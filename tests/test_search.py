@@ -69,8 +69,8 @@ def test_model_file_predicts_labels_and_probabilities_in_row_order(binary_result
     assert out.index.equals(rows.index)
     assert set(out.prediction) <= {"benign", "malignant"}
     np.testing.assert_allclose(out[["proba_benign", "proba_malignant"]].sum(axis=1), 1, atol=1e-6)
-    assert model.manifest["cv_score"] == pytest.approx(result.best["score"])
-    assert model.manifest["classes"] == ["benign", "malignant"]
+    assert model.manifest.cv_score == pytest.approx(result.best["score"])
+    assert model.manifest.classes == ("benign", "malignant")
 
 
 def test_run_folder_keeps_snapshot_study_and_out_of_fold_predictions(binary_result):
@@ -172,9 +172,9 @@ def test_holdout_rows_stay_out_of_the_search_and_score_the_final_model(tmp_path)
     result = automl.train(_cancer(), "diagnosis", time_budget=20, max_trials=3,
                           families=["linear"], holdout=0.25, runs_dir=tmp_path)
     model = automl.load_model(result.model_path)
-    assert model.manifest["holdout_rows"] == 143  # 25% of 569, stratified
-    assert model.manifest["n_rows"] == 569 - 143
-    assert 0.9 < model.manifest["holdout_score"] <= 1.0
+    assert model.manifest.holdout_rows == 143  # 25% of 569, stratified
+    assert model.manifest.n_rows == 569 - 143
+    assert 0.9 < model.manifest.holdout_score <= 1.0
     ctx = SearchContext.from_run(open_run(result.run_id, tmp_path))
     assert len(ctx.y) == 426 and len(ctx.holdout_y) == 143  # the same split when rebuilt
-    assert result.best["holdout_score"] == model.manifest["holdout_score"]
+    assert result.best["holdout_score"] == model.manifest.holdout_score

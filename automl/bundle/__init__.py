@@ -29,19 +29,16 @@ import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-
 from automl.bundle import _allowed
 from automl.bundle._audit import audit
 from automl.bundle._build import build
 from automl.bundle._checks import check_built
 from automl.bundle._format import (
-    FORMAT,
     FORMAT_VERSION,
     MANIFEST_NAME,
     REEXPORT,
-    TASKS,
-    check_fields,
+    as_manifest,
+    manifest_json,
     model_key,
     open_zip,
     read_file,
@@ -51,7 +48,7 @@ from automl.bundle._format import (
 )
 from automl.bundle._model import Model
 from automl.bundle._model import _quiet_unknown_categories as _quiet_unknown_categories
-from automl.data.schema import Schema
+from automl.contracts import ModelManifest
 from automl.errors import AutoMLError, ModelFileError
 
 __all__ = ["ALLOWED_TYPES", "MANIFEST_NAME", "Model", "load_model", "preload", "read_manifest",
@@ -68,29 +65,17 @@ _MANIFESTS: dict[tuple, bool] = {}  # the files read_manifest verified, by ident
 _CACHE_SIZE = 256
 
 
-def save_model(path: str | Path, pipeline, manifest: dict) -> Path:
+def save_model(path: str | Path, pipeline, manifest: ModelManifest | dict) -> Path:
     """Write ``pipeline`` and ``manifest`` to exactly ``path``, atomically (a reader never
     sees half a file), sealed with a digest (and signed when AUTOML_MODEL_KEY is set).
-    Returns the path. Refuses a pipeline holding types or node shapes that
+    Returns the path. The container fields (format version, time, library versions, digest)
+    are filled in here. Refuses a pipeline holding types or node shapes that
     :func:`load_model` refuses."""
     path = Path(path)
-    manifest = dict(manifest)
-    if isinstance(manifest.get("schema"), Schema):
-        manifest["schema"] = manifest["schema"].to_dict()
-    missing = [k for k in ("task", "schema") if k not in manifest]
-    if missing or manifest["task"] not in TASKS:
-        raise ModelFileError(f"cannot save: the manifest needs 'task' (one of {TASKS}) and "
-                             f"'schema'; missing {missing}, task={manifest.get('task')!r}")
-    if manifest["task"] != "regression" and not manifest.get("classes"):
-        raise ModelFileError("cannot save: a classification manifest needs 'classes'")
-    try:
-        manifest = json.loads(json.dumps(manifest, default=_jsonable))
-    except (TypeError, ValueError) as e:
-        raise ModelFileError(f"cannot save: the manifest is not JSON data ({e})") from e
-    manifest.update(format=FORMAT, format_version=FORMAT_VERSION,
-                    created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                    library_versions=_library_versions())
-    check_fields(manifest, "cannot save")
+    manifest = as_manifest(manifest).replaced(
+        format_version=FORMAT_VERSION, created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        library_versions=_library_versions(), sha256=None, signature=None)
+    record = manifest_json(manifest)  # the JSON the file holds, sealed below
     model_key()  # a key too short to sign with is refused before any work
     data = _skops().dumps(pipeline, compression=zipfile.ZIP_DEFLATED)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -101,7 +86,7 @@ def save_model(path: str | Path, pipeline, manifest: dict) -> Path:
                                  "which automl model files never hold; build it from automl's "
                                  "families and preprocessing (automl.search.context."
                                  "make_pipeline).") from None
-        text = json.dumps(seal(manifest, zf, path), indent=2)
+        text = json.dumps(seal(record, zf, path), indent=2)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -114,24 +99,24 @@ def save_model(path: str | Path, pipeline, manifest: dict) -> Path:
     return path
 
 
-def read_manifest(path: str | Path) -> dict:
+def read_manifest(path: str | Path) -> ModelManifest:
     """The manifest alone (for run lists and model cards), after checking the digest (and
-    the signature, with AUTOML_MODEL_KEY set); builds nothing. Repeated reads of an
+    the signature, with AUTOML_MODEL_KEY set); builds nothing. Repeated checks of an
     unchanged file are answered from memory."""
     path = Path(path)
     read_file(path, head_only=True)  # pickles and oversized files are refused first
     with path.open("rb") as f, open_zip(f, path) as zf:
-        manifest = read_manifest_member(zf, path)
+        raw = read_manifest_member(zf, path)
         # The file's identity: the manifest as parsed and every member's size and CRC (an
         # edit of a member's data that keeps its CRC fails the CRC check when it is read).
-        key = (str(path.resolve()), model_key(), json.dumps(manifest, sort_keys=True),
+        key = (str(path.resolve()), model_key(), json.dumps(raw, sort_keys=True),
                tuple((i.filename, i.CRC, i.file_size) for i in zf.infolist()))
         if key not in _MANIFESTS:  # app sessions are threads: the dict is shared
-            verify(manifest, zf, path)
+            verify(raw, zf, path)
             if len(_MANIFESTS) >= _CACHE_SIZE:
                 _MANIFESTS.clear()
             _MANIFESTS[key] = True
-    return manifest
+    return ModelManifest.from_json(raw)
 
 
 def load_model(path: str | Path) -> Model:
@@ -139,12 +124,13 @@ def load_model(path: str | Path) -> Model:
     path = Path(path)
     data = read_file(path)  # read once: the bytes checked are the bytes loaded
     with open_zip(data, path) as zf:
-        manifest = read_manifest_member(zf, path)
-        verify(manifest, zf, path)
+        raw = read_manifest_member(zf, path)
+        verify(raw, zf, path)
         audit(zf, path)
+    manifest = ModelManifest.from_json(raw)
     pipeline = build(data, path)
     try:
-        check_built(pipeline, manifest["task"], len(manifest.get("classes") or []), path)
+        check_built(pipeline, manifest.task, len(manifest.classes or ()), path)
         model = Model(pipeline, manifest)
         got = list(getattr(pipeline, "classes_", []))
         if model.task != "regression" and got != list(range(len(model.classes))):
@@ -185,10 +171,4 @@ def _library_versions() -> dict[str, str | None]:
 
     mods = ("sklearn", "xgboost", "lightgbm", "skops", "numpy", "pandas")
     return {"python": platform.python_version(), **{m: version(m) for m in mods}}
-
-
-def _jsonable(obj):
-    if isinstance(obj, np.generic | np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
 

@@ -5,6 +5,11 @@ and ``signature`` fields) followed by every other member, so editing the class l
 detectable as editing a tree. With ``AUTOML_MODEL_KEY`` set, the digest is also signed
 (HMAC-SHA256) when saving, and loading then refuses files that are unsigned or signed with
 another key: a deployment accepts only the models it trained.
+
+This module is the one place that reads the manifest as JSON: it parses, checks and seals
+the dict as the file holds it (the digest is over exactly those bytes' JSON), and converts
+it from and to :class:`automl.contracts.ModelManifest` (:func:`as_manifest`,
+:func:`manifest_json`) for everyone else.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ import zipfile
 import zlib
 from pathlib import Path
 
+import numpy as np
+
+from automl.contracts import ModelManifest
 from automl.data.schema import Schema
 from automl.errors import ConfigError, ModelFileError, UnsafeModelError
 
@@ -245,3 +253,40 @@ def seal(manifest: dict, zf: zipfile.ZipFile, path: Path) -> dict:
     if key is not None:
         manifest["signature"] = signature(key, manifest["sha256"])
     return manifest
+
+
+def as_manifest(manifest: ModelManifest | dict) -> ModelManifest:
+    """``manifest`` as a :class:`ModelManifest`; a dict of its fields (tests and scripts
+    build them; a Schema may stand for the schema rows) is read at this door."""
+    if isinstance(manifest, ModelManifest):
+        return manifest
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("task"), str) \
+            or "schema" not in manifest:
+        got = sorted(manifest) if isinstance(manifest, dict) else type(manifest).__name__
+        raise ModelFileError(f"a model manifest needs 'task' (one of {TASKS}) and 'schema'; "
+                             f"got {got}")
+    data = dict(manifest)
+    if isinstance(data["schema"], Schema):
+        data["schema"] = data["schema"].to_dict()
+    return ModelManifest.from_json(_json_data(data))
+
+
+def manifest_json(manifest: ModelManifest) -> dict:
+    """The manifest as a model file holds it before it is sealed: JSON data, tagged with the
+    container's format, its task, classes and schema checked."""
+    data = {**_json_data(manifest.to_json()), "format": FORMAT}
+    check_fields(data, "cannot save")
+    return data
+
+
+def _json_data(data: dict) -> dict:
+    try:
+        return json.loads(json.dumps(data, default=_jsonable))
+    except (TypeError, ValueError) as e:
+        raise ModelFileError(f"cannot save: the manifest is not JSON data ({e})") from e
+
+
+def _jsonable(obj):
+    if isinstance(obj, np.generic | np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable")

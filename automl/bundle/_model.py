@@ -9,23 +9,24 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 
-from automl.bundle._format import REEXPORT
-from automl.data.schema import Kind, Schema
+from automl.bundle._format import REEXPORT, as_manifest
+from automl.contracts import ModelManifest
+from automl.data.schema import Kind
 from automl.errors import AutoMLError, ConfigError, ModelFileError, SchemaMismatchError
 
 
 class Model:
     """A loaded model: scores raw rows after enforcing the schema it was trained on."""
 
-    def __init__(self, pipeline, manifest: dict):
+    def __init__(self, pipeline, manifest: ModelManifest | dict):
         self.pipeline = pipeline
-        self.manifest = manifest
+        self.manifest: ModelManifest = as_manifest(manifest)
         self.last_warnings: list[str] = []
 
-    task = property(lambda self: self.manifest["task"])
-    target = property(lambda self: self.manifest.get("target"))
-    classes = property(lambda self: list(self.manifest.get("classes") or []))
-    schema = property(lambda self: Schema.from_dict(self.manifest["schema"]))
+    task = property(lambda self: self.manifest.task)
+    target = property(lambda self: self.manifest.target)
+    classes = property(lambda self: list(self.manifest.classes or ()))
+    schema = property(lambda self: self.manifest.input_schema())
 
     def prepare(self, df: pd.DataFrame) -> pd.DataFrame:
         """Return ``df`` as the pipeline saw it in training: the schema's columns in its
@@ -102,7 +103,7 @@ class Model:
         except Exception as e:
             raise ModelFileError(f"the model failed to score the rows ({type(e).__name__}: "
                                  f"{str(e)[:300]}); its file may be damaged or need other "
-                                 f"library versions ({self.manifest.get('library_versions')}). "
+                                 f"library versions ({self.manifest.library_versions}). "
                                  + REEXPORT) from e
 
     def _numbers(self, name: str, s: pd.Series) -> pd.Series:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from automl.contracts import ModelManifest
 from automl.errors import ConfigError, ModelFileError, TargetError
 from automl.metrics import METRICS
 from automl.runs import Run
@@ -124,8 +125,8 @@ def from_model(model, df: pd.DataFrame, target: str | None = None) -> Evaluation
     source = f"{len(rows):,} labelled rows scored by the model file" + (
         f" ({dropped:,} rows without a {target!r} value left out)." if dropped else ".")
     m = model.manifest
-    name = (f"the model file ({m.get('family_title') or m.get('family', 'model')}"
-            + (f", run {m['run_id']})" if m.get("run_id") else ")"))
+    name = (f"the model file ({m.family_title or m.family or 'model'}"
+            + (f", run {m.run_id})" if m.run_id else ")"))
     return Evaluation(model.task, y, _score(model, X), model.classes, X, target, name, source)
 
 
@@ -167,7 +168,7 @@ def source_choices(run: Run, trial: int | None = None) -> dict[str, str]:
     return choices
 
 
-def _manifest(run: Run) -> dict:
+def _manifest(run: Run) -> ModelManifest:
     from automl.bundle import read_manifest
 
     if not run.model_file.exists():
@@ -188,14 +189,14 @@ def _oof(run: Run, trial: int) -> np.ndarray:
     return run.load_oof(int(trial)).astype(float)
 
 
-def final_oof(run: Run, manifest: dict | None = None) -> np.ndarray:
+def final_oof(run: Run, manifest: ModelManifest | None = None) -> np.ndarray:
     """The final model's out-of-fold predictions: its trial's, or for an ensemble the sum of
     its members' weighted by their (normalised) weights. ``manifest`` defaults to the one in
     the run's model file."""
     manifest = _manifest(run) if manifest is None else manifest
-    members = manifest.get("members") or []
-    if manifest.get("family") != "ensemble" or not members:
-        return _oof(run, manifest["best_trial"])
+    members = manifest.members
+    if manifest.family != "ensemble" or not members:
+        return _oof(run, manifest.best_trial)
     weights = np.array([float(m["weight"]) for m in members])
     if not weights.sum() > 0:
         raise ModelFileError(f"The ensemble of run {run.id} has no positive member weight; "
@@ -204,13 +205,13 @@ def final_oof(run: Run, manifest: dict | None = None) -> np.ndarray:
     return sum(w * _oof(run, m["trial"]) for w, m in zip(weights, members, strict=True))
 
 
-def _final_name(manifest: dict) -> str:
-    members = manifest.get("members") or []
-    if manifest.get("family") == "ensemble" and members:
+def _final_name(manifest: ModelManifest) -> str:
+    members = manifest.members
+    if manifest.family == "ensemble" and members:
         parts = ", ".join(f"{m['trial']} ({m['weight']:.0%})" for m in members)
         return f"ensemble of trials {parts}"
-    title = manifest.get("family_title") or manifest.get("family")
-    return f"{title}, trial {manifest.get('best_trial')}"
+    title = manifest.family_title or manifest.family
+    return f"{title}, trial {manifest.best_trial}"
 
 
 def _trial_name(run: Run, trial: int) -> str:
