@@ -34,7 +34,7 @@ def watch(run: Run) -> None:
         _draw(run, polling=False)
 
 
-@st.fragment(run_every=1.0)
+@st.fragment(run_every=0.8)
 def _poll(run: Run) -> None:
     _draw(run, polling=True)
 
