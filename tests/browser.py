@@ -175,10 +175,21 @@ def wait_title(page, title: str, timeout: float = TIMEOUT_MS) -> None:
 
 def select_option(page, label: str, option: str) -> None:
     """Choose ``option`` in the select box labelled ``label``."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
-    box.get_by_role("button", name="Open").click()
-    box.get_by_role("combobox").fill(option)  # filter: long lists render only what is visible
-    page.get_by_role("option", name=option, exact=True).first.click()
+    for attempt in range(3):  # a rerun that lands meanwhile redraws the box and closes its list
+        box.get_by_role("button", name="Open").click()
+        box.get_by_role("combobox").fill(option)  # filter: long lists render only what is seen
+        try:
+            page.get_by_role("option", name=option, exact=True).first.click(
+                timeout=TIMEOUT_MS / 3)
+            break
+        except PlaywrightTimeoutError:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
+            wait_idle(page)
     combo = box.get_by_role("combobox")
     page.wait_for_function("([el, v]) => el.value === v", arg=[combo.element_handle(), option],
                            timeout=TIMEOUT_MS)
