@@ -6,7 +6,7 @@ does not pay for scikit-learn, Optuna and skops until a model is actually involv
 
 from __future__ import annotations
 
-import importlib
+from automl._lazy import lazy_exports
 
 # Bound now: the submodule of the same name would otherwise shadow the function once imported.
 from automl.leaderboard import leaderboard
@@ -45,13 +45,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str):
-    if name in _WHERE:
-        value = getattr(importlib.import_module(_WHERE[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'automl' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports('automl', globals(), _WHERE)

@@ -17,7 +17,7 @@ load the others.
 
 from __future__ import annotations
 
-import importlib
+from automl._lazy import lazy_exports
 
 __all__ = [
     "Objective",
@@ -48,13 +48,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str):
-    if name in _WHERE:
-        value = getattr(importlib.import_module(_WHERE[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'automl.search' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports('automl.search', globals(), _WHERE)
