@@ -143,7 +143,8 @@ class Run:
         app and ``resume`` ask for a run this way; the status is the supervisor's)."""
         with locked(self._write_lock):
             control = _control_file(self.control_file)
-            at = control.get("launched", {}).get("at") if pid is not None else None
+            last = control.get("launched")
+            at = last.get("at") if pid is not None and isinstance(last, dict) else None
             control["launched"] = {"at": at or time.time(), "pid": pid, "pid_start": pid_start}
             _write_json(self.control_file, control)
 

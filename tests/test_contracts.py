@@ -290,3 +290,11 @@ def test_a_model_manifest_reads_damaged_numbers_as_none_and_stores_schema_rows()
     assert read.replaced(family="lgbm").family == "lgbm" and read.family is None
     with pytest.raises(ConfigError, match="needs a task"):
         ModelManifest.from_json({"schema": []})
+
+
+def test_a_damaged_launch_record_is_replaced_not_fatal(tmp_path):
+    run = _run(tmp_path)
+    run.control_file.write_text('{"launched": "yesterday", "stop_at": 5}')
+    assert run.status.state is RunState.CREATED  # not a launch: no queued view
+    run.record_launch(os.getpid(), None)
+    assert run.status.state is RunState.QUEUED and run.status.pid == os.getpid()
