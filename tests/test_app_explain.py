@@ -91,7 +91,10 @@ def test_find_rows_and_describe_row():
 def test_regression_page_shows_charts_sentences_and_rows_used(wages_run, monkeypatch):
     run = wages_run
     at = page(run, monkeypatch)
-    assert "Explained all 534 rows." in texts(at.caption)
+    # as many rows as fit in about half a second on this machine, at least 200 (README)
+    used = re.search(r"Explained (all 534 rows|(\d+) of 534 rows, sampled at random)\.",
+                     texts(at.caption))
+    assert used and (used.group(2) is None or 200 <= int(used.group(2)) < 534)
     assert "units of wage" in texts(at.caption)
     assert titles(at)[:3] == ["Which columns move the predicted wage most",
                               "How each row's values move the prediction",
