@@ -41,8 +41,7 @@ __all__ = ["Run", "StatusWriter", "check_run_id", "delete_run", "list_runs", "op
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,80}")  # old ids (6 random hex digits) still match
 _PRIVATE_DIR, _PRIVATE_FILE = 0o700, 0o600
-ENDED = ("finished", "stopped", "failed")
-ACTIVE = ("queued", "running")
+ENDED = tuple(str(s) for s in RunState if s.is_ended)  # as list_runs writes them
 _LAUNCH_GRACE_S = 60.0  # a launch with no pid yet counts as queued this long
 
 

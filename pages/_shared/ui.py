@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
+from automl.contracts import RunState
 from automl.data import LoadLimits, Table, load_table
 from automl.errors import AutoMLError, DataLimitError, RunNotFoundError
 from automl.runs import Run, check_run_id, open_run
 from pages._shared import show as _show
 from pages._shared.show import md_escape
 
-ACTIVE = ("queued", "running")  # run states that still change
+ACTIVE = tuple(str(s) for s in RunState if s.is_active)  # run states that still change
 TRAIN_PREFIX = "train_"
 STATE_KEY = "automl_session"
 
