@@ -24,6 +24,7 @@ from automl.exports import to_csv_safe
 from automl.families import get_family, resolve_families
 from automl.leaderboard import leaderboard
 from automl.metrics import get_metric
+from automl.monitor.reference import build_reference
 from automl.preprocess import check_usable_features
 from automl.processes import signal_name, start_time
 from automl.runs import Run, StatusWriter
@@ -258,7 +259,25 @@ def refit_and_save(ctx: SearchContext, trials, deadline: float) -> tuple[Path, d
     summary = {"family": final.family, "score": final.score, "trial": best.number,
                "holdout_score": manifest.holdout_score,
                "params": manifest.params, "members": final.members}
-    return save_model(ctx.run.model_file, final.estimator, manifest), summary
+    reference = build_reference(
+        ctx.X, ctx.schema, task=ctx.task, classes=spec.classes, y=ctx.y,
+        oof=_final_oof(ctx, final.members or [{"trial": best.number, "weight": 1.0}]),
+        metric_name=ctx.metric.name, metric_direction=ctx.metric.direction,
+        oof_score=final.score)
+    return save_model(ctx.run.model_file, final.estimator, manifest, reference), summary
+
+
+def _final_oof(ctx: SearchContext, members: list[dict]):
+    """The final model's out-of-fold predictions: its members' (trials') own, weighted as
+    the model weighs them; None if a member's are missing."""
+    total, weights = None, 0.0
+    for m in members:
+        try:
+            oof = ctx.run.load_oof(m["trial"]).astype(float) * m["weight"]
+        except (FileNotFoundError, ValueError):
+            return None
+        total, weights = (oof if total is None else total + oof), weights + m["weight"]
+    return None if total is None or weights <= 0 else total / weights
 
 
 def predict(model, data, *, out: str | os.PathLike | None = None) -> pd.DataFrame:

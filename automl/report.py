@@ -9,7 +9,6 @@ it opens in any browser, attached to an e-mail or years later.
 
 from __future__ import annotations
 
-import html
 import os
 import time
 from pathlib import Path
@@ -22,28 +21,19 @@ from automl.bundle import Model, load_model
 from automl.contracts import ModelManifest
 from automl.errors import AutoMLError
 from automl.explain import GLOBAL_ROWS, Explanation, explain, explain_run, words
+from automl.html import e as _e
+from automl.html import grid as _grid
+from automl.html import page
+from automl.html import say as _say
+from automl.html import table as _table
 from automl.metrics import METRICS
 from automl.plots import evaluate as eval_charts
-from automl.plots.chart import Chart
-from automl.plots.safe import safe_figure
 from automl.runs import Run
 
 __all__ = ["model_report", "run_report", "write_report"]
 
 TOP_ROWS = 10  # leaderboard rows shown
 
-_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;
-max-width:1100px;padding:24px;color:#1f2430;line-height:1.45}
-h1{font-size:1.7em;margin-bottom:.2em}h2{margin-top:1.8em;border-bottom:1px solid #ddd;
-padding-bottom:.2em}.muted{color:#667}.card{display:flex;flex-wrap:wrap;gap:12px}
-.card div{background:#f4f6fa;border-radius:8px;padding:8px 14px}.card b{display:block;
-font-size:1.25em}table{border-collapse:collapse;font-size:.9em;margin:.6em 0}
-td,th{border-bottom:1px solid #e3e3e3;padding:4px 10px;text-align:left}
-.say{background:#fff8e1;border-left:4px solid #f5b400;padding:8px 14px;margin:.6em 0}
-.grid{display:grid;grid-template-columns:1fr 1fr;gap:12px}
-@media(max-width:800px){.grid{grid-template-columns:1fr}}
-"""
 
 
 def run_report(run: Run, *, max_rows: int = GLOBAL_ROWS) -> str:
@@ -95,8 +85,6 @@ def write_report(html_text: str, path: str | os.PathLike) -> Path:
 
 def _render(model: Model, data: pd.DataFrame, source: str, ev, e: Explanation,
             board: pd.DataFrame | None, *, no_quality: str | None = None) -> str:
-    from plotly.offline import get_plotlyjs
-
     m = model.manifest
     parts = [f"<h1>Model report: predicting {_e(model.target)}</h1>",
              f"<p class=muted>Made {time.strftime('%Y-%m-%d %H:%M')} by automl · "
@@ -105,11 +93,7 @@ def _render(model: Model, data: pd.DataFrame, source: str, ev, e: Explanation,
              _card(model), _data_section(data, model),
              _leaderboard_section(board, m), _quality_section(ev, no_quality),
              _explain_section(e)]
-    body = "\n".join(p for p in parts if p)
-    return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
-            f"<meta name=viewport content='width=device-width,initial-scale=1'>"
-            f"<title>Model report: {_e(model.target)}</title><style>{_CSS}</style>"
-            f"<script>{get_plotlyjs()}</script></head><body>{body}</body></html>")
+    return page(f"Model report: {model.target}", parts)
 
 
 def _card(model: Model) -> str:
@@ -205,34 +189,3 @@ def _explain_section(e: Explanation) -> str:
     out += [f"<h3>One row explained (row {_e(e.data.index[i])})</h3>",
             _say([words.row_summary(e, i)]), _grid([xc.waterfall(e, i)])]
     return "".join(out)
-
-
-# --- html pieces ----------------------------------------------------------------------------
-
-def _grid(charts: list[Chart]) -> str:
-    cells = []
-    for c in charts:
-        if c.figure is None:
-            cells.append(f"<p class=muted>{_e(c.reason)}</p>")
-            continue
-        import plotly.io as pio
-
-        fig = pio.to_html(safe_figure(c.figure), full_html=False, include_plotlyjs=False,
-                          config={"displaylogo": False, "responsive": True})  # text, no HTML
-        note = f"<p class=muted>{_e(c.note)}</p>" if c.note else ""
-        cells.append(f"<div>{fig}{note}</div>")
-    return "<div class=grid>" + "".join(cells) + "</div>"
-
-
-def _say(sentences) -> str:
-    if isinstance(sentences, str):
-        sentences = [sentences]
-    return "".join(f"<p class=say>{_e(s)}</p>" for s in sentences if s)
-
-
-def _table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, escape=True, border=0, na_rep="–")
-
-
-def _e(value) -> str:
-    return html.escape("" if value is None else str(value))

@@ -303,8 +303,9 @@ def test_allow_list_is_fixed_and_covers_our_transformers():
             "automl.preprocess.CategoryCleaner", "xgboost.core.Booster"} <= ALLOWED_TYPES
     assert not any(t.startswith(("builtins.", "os.", "posix.", "subprocess")) for t in
                    ALLOWED_TYPES)
-    assert set(bundle.__all__) == {"ALLOWED_TYPES", "MANIFEST_NAME", "Model", "load_model",
-                                   "preload", "read_manifest", "save_model"}
+    assert set(bundle.__all__) == {"ALLOWED_TYPES", "MANIFEST_NAME", "REFERENCE_NAME", "Model",
+                                   "load_model", "preload", "read_manifest", "read_reference",
+                                   "save_model"}
     assert Model.__doc__
 
 

@@ -37,12 +37,14 @@ from automl.bundle._format import (
     FORMAT_VERSION,
     MANIFEST_NAME,
     REEXPORT,
+    REFERENCE_NAME,
     as_manifest,
     manifest_json,
     model_key,
     open_zip,
     read_file,
     read_manifest_member,
+    read_reference_member,
     seal,
     verify,
 )
@@ -51,8 +53,8 @@ from automl.bundle._model import _quiet_unknown_categories as _quiet_unknown_cat
 from automl.contracts import ModelManifest
 from automl.errors import AutoMLError, ModelFileError
 
-__all__ = ["ALLOWED_TYPES", "MANIFEST_NAME", "Model", "load_model", "preload", "read_manifest",
-           "save_model"]
+__all__ = ["ALLOWED_TYPES", "MANIFEST_NAME", "REFERENCE_NAME", "Model", "load_model", "preload",
+           "read_manifest", "read_reference", "save_model"]
 
 
 def __getattr__(name: str):
@@ -65,9 +67,11 @@ _MANIFESTS: dict[tuple, bool] = {}  # the files read_manifest verified, by ident
 _CACHE_SIZE = 256
 
 
-def save_model(path: str | Path, pipeline, manifest: ModelManifest | dict) -> Path:
-    """Write ``pipeline`` and ``manifest`` to exactly ``path``, atomically (a reader never
-    sees half a file), sealed with a digest (and signed when AUTOML_MODEL_KEY is set).
+def save_model(path: str | Path, pipeline, manifest: ModelManifest | dict,
+               reference: dict | None = None) -> Path:
+    """Write ``pipeline`` and ``manifest`` (and the reference profile, when given: see
+    :mod:`automl.monitor.reference`) to exactly ``path``, atomically (a reader never sees half
+    a file), sealed with a digest over all of them (and signed when AUTOML_MODEL_KEY is set).
     Returns the path. The container fields (format version, time, library versions, digest)
     are filled in here. Refuses a pipeline holding types or node shapes that
     :func:`load_model` refuses."""
@@ -78,6 +82,8 @@ def save_model(path: str | Path, pipeline, manifest: ModelManifest | dict) -> Pa
     record = manifest_json(manifest)  # the JSON the file holds, sealed below
     model_key()  # a key too short to sign with is refused before any work
     data = _skops().dumps(pipeline, compression=zipfile.ZIP_DEFLATED)
+    if reference is not None:
+        data = _with_reference(data, reference)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         try:
             audit(zf, path)
@@ -97,6 +103,27 @@ def save_model(path: str | Path, pipeline, manifest: ModelManifest | dict) -> Pa
     finally:
         Path(tmp).unlink(missing_ok=True)
     return path
+
+
+def _with_reference(data: bytes, reference: dict) -> bytes:
+    try:
+        text = json.dumps(reference, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise ModelFileError(f"cannot save: the reference profile is not JSON data ({e})") from e
+    buf = io.BytesIO(data)
+    with zipfile.ZipFile(buf, "a", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(REFERENCE_NAME, text)
+    return buf.getvalue()
+
+
+def read_reference(path: str | Path) -> dict | None:
+    """The model file's reference profile (None if it has none), after the digest check."""
+    path = Path(path)
+    data = read_file(path)
+    with open_zip(data, path) as zf:
+        raw = read_manifest_member(zf, path)
+        verify(raw, zf, path)
+        return read_reference_member(zf, path)
 
 
 def read_manifest(path: str | Path) -> ModelManifest:
@@ -127,11 +154,12 @@ def load_model(path: str | Path) -> Model:
         raw = read_manifest_member(zf, path)
         verify(raw, zf, path)
         audit(zf, path)
+        reference = read_reference_member(zf, path)
     manifest = ModelManifest.from_json(raw)
     pipeline = build(data, path)
     try:
         check_built(pipeline, manifest.task, len(manifest.classes or ()), path)
-        model = Model(pipeline, manifest)
+        model = Model(pipeline, manifest, reference)
         got = list(getattr(pipeline, "classes_", []))
         if model.task != "regression" and got != list(range(len(model.classes))):
             raise ModelFileError(f"{path}: the model's classes {got} do not match the "

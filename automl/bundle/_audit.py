@@ -24,7 +24,14 @@ import numpy as np
 from numpy.lib import format as npy
 
 from automl.bundle._allowed import KEY_TYPES, ROOT_CLASSES, loaders
-from automl.bundle._format import MANIFEST_NAME, REEXPORT, SCHEMA_NAME, max_model_bytes, read_member
+from automl.bundle._format import (
+    MANIFEST_NAME,
+    REEXPORT,
+    REFERENCE_NAME,
+    SCHEMA_NAME,
+    max_model_bytes,
+    read_member,
+)
 from automl.errors import ModelFileError, UnsafeModelError
 
 _BASE = frozenset({"__class__", "__module__", "__loader__", "__id__"})
@@ -200,7 +207,7 @@ class _Walk:
 
     def check_members(self, zf: zipfile.ZipFile) -> None:
         """Every payload member read by exactly one node, with the kind of data it claims."""
-        members = set(zf.namelist()) - {SCHEMA_NAME, MANIFEST_NAME}
+        members = set(zf.namelist()) - {SCHEMA_NAME, MANIFEST_NAME, REFERENCE_NAME}
         missing = sorted(set(self.files) - members)
         unused = sorted(members - set(self.files))
         if missing or unused:

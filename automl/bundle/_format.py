@@ -32,6 +32,7 @@ from automl.data.schema import Schema
 from automl.errors import ConfigError, ModelFileError, UnsafeModelError
 
 MANIFEST_NAME = "automl-manifest.json"
+REFERENCE_NAME = "automl-reference.json"  # the reference profile (automl.monitor.reference)
 SCHEMA_NAME = "schema.json"
 FORMAT, FORMAT_VERSION = "automl-model", 2
 TASKS = ("binary", "multiclass", "regression")
@@ -41,6 +42,7 @@ KEY_ENV, SIZE_ENV = "AUTOML_MODEL_KEY", "AUTOML_MAX_MODEL_BYTES"
 # Overridden by AUTOML_MAX_MODEL_BYTES.
 MAX_MODEL_BYTES = 2**30
 MAX_MANIFEST_BYTES = 16 * 2**20
+MAX_REFERENCE_BYTES = 16 * 2**20
 MAX_MEMBERS = 200_000
 MIN_KEY_CHARS = 16
 REEXPORT = "Re-export the model with `automl train` (or automl.bundle.save_model)."
@@ -290,3 +292,17 @@ def _jsonable(obj):
     if isinstance(obj, np.generic | np.ndarray):
         return obj.tolist()
     raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
+
+def read_reference_member(zf: zipfile.ZipFile, path: Path) -> dict | None:
+    """The reference profile, checked as untrusted data; None when the file has none or it is
+    unusable (monitoring is then off for this file; scoring is not affected)."""
+    if REFERENCE_NAME not in zf.namelist():
+        return None
+    from automl.monitor.reference import checked
+
+    body = read_member(zf, REFERENCE_NAME, path, MAX_REFERENCE_BYTES)
+    try:
+        return checked(json.loads(body, object_pairs_hook=_unique_keys))
+    except (ValueError, RecursionError):
+        return None

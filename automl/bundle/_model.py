@@ -18,9 +18,10 @@ from automl.errors import AutoMLError, ConfigError, ModelFileError, SchemaMismat
 class Model:
     """A loaded model: scores raw rows after enforcing the schema it was trained on."""
 
-    def __init__(self, pipeline, manifest: ModelManifest | dict):
+    def __init__(self, pipeline, manifest: ModelManifest | dict, reference: dict | None = None):
         self.pipeline = pipeline
         self.manifest: ModelManifest = as_manifest(manifest)
+        self.reference = reference  # the training data's profile (automl.monitor.reference)
         self.last_warnings: list[str] = []
 
     task = property(lambda self: self.manifest.task)

@@ -6,13 +6,16 @@ from __future__ import annotations
 import sys
 
 from automl.cli.model_commands import explain_command, predict_command, train_command
+from automl.cli.monitor_commands import monitor_command
 from automl.cli.parser import build_parser
 from automl.cli.run_commands import runs_command, supervise_command, worker_command
+from automl.cli.serve_commands import serve_command
 
 __all__ = ["COMMANDS", "main"]
 
 COMMANDS = {"train": train_command, "predict": predict_command, "explain": explain_command,
-            "runs": runs_command, "worker": worker_command, "supervise": supervise_command}
+            "runs": runs_command, "worker": worker_command, "supervise": supervise_command,
+            "serve": serve_command, "monitor": monitor_command}
 
 _ENDED = (": the search and its workers were ended; finished trials are kept in the run "
           "folder (resume the run to go on)")

@@ -8,7 +8,8 @@ __all__ = ["build_parser", "source_options"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    about = ("train, predict, explain (HTML report), list runs, join a run as a worker")
+    about = ("train, predict, explain (HTML report), serve a model over HTTP, monitor new data "
+             "for drift, list runs, join a run as a worker")
     ap = argparse.ArgumentParser(prog="automl", description=about)
     sub = ap.add_subparsers(dest="command", required=True)
 
@@ -56,6 +57,32 @@ def build_parser() -> argparse.ArgumentParser:
                    help="at most this many rows sampled for the explanations (default 2000; "
                         "fewer when explaining them would take more than a few seconds)")
     x.add_argument("--runs-dir", help="where to find the model's run for its leaderboard")
+
+    v = sub.add_parser("serve", help="serve a model file over HTTP (POST /predict, /explain; "
+                                      "GET /health, /schema, /metrics, /docs)")
+    v.add_argument("model", metavar="MODEL_FILE")
+    v.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only)")
+    v.add_argument("--port", type=int, default=8000)
+    v.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="worker processes, each loading the model once (default 1)")
+    v.add_argument("--max-rows", type=int, default=10_000, metavar="N",
+                   help="most rows one request may send (default 10000)")
+    v.add_argument("--max-bytes", type=int, default=10 * 2**20, metavar="BYTES",
+                   help="largest request body accepted (default 10 MiB)")
+
+    m = sub.add_parser("monitor", help="compare new data with what the model was trained on: "
+                                       "drift per column, estimated or measured performance")
+    m.add_argument("model", metavar="MODEL_FILE")
+    m.add_argument("data", nargs="?", help="new rows: a file or database URL, as for train "
+                                           "(with the target column, quality is measured)")
+    source_options(m)
+    m.add_argument("--out", metavar="REPORT_HTML", help="also write an HTML report")
+    m.add_argument("--json", action="store_true", help="print the result as JSON")
+    m.add_argument("--reference", metavar="FILE",
+                   help="the training rows, for the multivariate check when the model's run "
+                        "folder is not on this machine")
+    m.add_argument("--runs-dir", help="where to find the model's run (its data and history)")
 
     r = sub.add_parser("runs", help="list runs with status, best family and score; remove "
                                     "old ones with --prune")
