@@ -13,6 +13,8 @@ nav = st.navigation([
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
     st.Page("pages/explain.py", title="Explain", icon=":material/lightbulb:"),
     st.Page("pages/model.py", title="Model", icon=":material/download:"),
+    st.Page("pages/predict.py", title="Predict", icon=":material/online_prediction:"),
+    st.Page("pages/monitor.py", title="Monitor", icon=":material/monitoring:"),
     st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
 ])
 ui.sync_url()

@@ -3,24 +3,15 @@
 import pandas as pd
 import streamlit as st
 
-from automl.data import LoadLimits
 from pages._shared import data_sources as sources
 from pages._shared import profile as prof
 from pages._shared import show, ui
 
 st.title("Data")
-limits = LoadLimits()
 upload_tab, sample_tab, db_tab = st.tabs(["Upload a file", "Sample data",
                                           "Databases"])
 with upload_tab:
-    file = st.file_uploader(
-        "Drag and drop a table (CSV, TSV, Excel .xlsx, Parquet)",
-        type=["csv", "tsv", "txt", "xlsx", "xlsm", "parquet", "pq"],
-        help=f"Up to {limits.max_bytes >> 20} MB, {limits.max_rows:,} rows and "
-             f"{limits.max_columns:,} columns. Encoding, delimiter and decimal comma are "
-             "detected.",
-        key="data_upload", on_change=ui.read_upload, args=("data_upload",))
-    ui.show_upload_error(file)
+    sources.file_upload(sources.TRAINING)
 
 with sample_tab:
     samples = {s.file: s for s in show.samples()}
@@ -33,11 +24,7 @@ with sample_tab:
                   args=(name, samples[name].target))
 
 with db_tab:
-    sqlite_box, server_box = st.tabs(["SQLite file", "Server (PostgreSQL, MySQL/MariaDB)"])
-    with sqlite_box:
-        sources.sqlite_file()
-    with server_box:
-        sources.server()
+    sources.database_tabs(sources.TRAINING)
 
 table = ui.table()
 if table is None:

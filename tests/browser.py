@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -132,6 +133,16 @@ def stop_runs(runs_dir: str | os.PathLike, timeout: float = 30.0) -> None:
         if pid and process_alive(pid):  # a detached session of its own: end that whole group
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(int(pid), signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def serving_copy(run, folder: Path):
+    """An :class:`AppServer` whose runs folder holds a copy of ``run`` alone (its cached
+    explanations left out), under ``folder``; yields the server and the copy's path."""
+    runs = Path(folder) / "runs"
+    copy = shutil.copytree(run.path, runs / run.id, ignore=shutil.ignore_patterns("explain"))
+    with AppServer(runs, log_path=Path(folder) / "streamlit.log") as srv:
+        yield srv, Path(copy)
 
 
 def launch_chromium(playwright):

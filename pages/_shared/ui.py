@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from automl.contracts import RunState
-from automl.data import LoadLimits, Table, load_table
-from automl.errors import AutoMLError, DataLimitError, RunNotFoundError
+from automl.data import Table
+from automl.errors import AutoMLError, RunNotFoundError
 from automl.runs import Run, check_run_id, open_run
 from pages._shared import show as _show
 from pages._shared.show import md_escape
@@ -198,30 +198,6 @@ def default(key: str, value) -> str:
     if key not in st.session_state:
         st.session_state[key] = value
     return key
-
-
-def read_upload(key: str) -> None:
-    """Callback of the uploader: load the new file; on an engine error keep the old table."""
-    file, s = st.session_state.get(key), session()
-    if file is None:
-        return
-    try:
-        set_table(load_table(file))
-        s.upload = (file.file_id, None)
-    except DataLimitError as e:
-        limits = LoadLimits()
-        s.upload = (file.file_id, f"{e} The app accepts up to {limits.max_bytes >> 20} MB, "
-                                  f"{limits.max_rows:,} rows and {limits.max_columns:,} "
-                                  "columns: upload a sample of the data.")
-    except AutoMLError as e:
-        s.upload = (file.file_id, str(e))
-
-
-def show_upload_error(file) -> None:
-    """The error of the file now in the uploader, if reading it failed."""
-    last = session().upload
-    if file is not None and last and last[0] == file.file_id and last[1]:
-        _show.error(last[1])
 
 
 def use_sample(file: str, target: str | None) -> None:
