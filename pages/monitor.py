@@ -23,9 +23,10 @@ st.caption("Check new rows against the data the model learned from, and retrain 
 chosen = ph.pick_run("monitor_run", "No finished run on this machine yet: train one on the "
                      "Train page first.")
 run = chosen.run
-if current_model_file(run) != run.model_file:
-    st.caption(md_escape(f"Its current model comes from run {current_model_file(run).parent.name}"
-                         " (a retraining made current)."))
+if current_model_file(run) != run.model_file:  # a retraining was made current: watch that
+    chosen = ph.run_model(current_model_file(run).parent.name)
+    st.caption(md_escape(f"Its current model comes from run {chosen.run.id} (a retraining "
+                         "made current)."))
 
 st.subheader("New rows")
 upload_tab, db_tab = st.tabs(["Upload a file", "Databases"])
@@ -33,6 +34,7 @@ with upload_tab:
     sources.file_upload(mh.SLOT)
 with db_tab:
     sources.database_tabs(mh.SLOT)
+mh.saved_checks(load_history(chosen.model))
 rows = mh.state().rows
 if rows is None:
     st.info("Load the new rows: a file or a database table or query. With the target "
@@ -41,7 +43,7 @@ if rows is None:
 st.caption(md_escape(f"New rows: {rows.source} ({len(rows.frame):,} rows)"))
 
 with st.spinner("Comparing with the training data…"):
-    result = mh.run_check(chosen, rows)
+    result = mh.run_check(chosen, rows, sources.origin(mh.SLOT, rows))
 if isinstance(result, str):
     show.error(result)
     st.stop()
@@ -60,7 +62,7 @@ c4.metric(("Measured " if perf and perf.measured else "Estimated ") +
           delta=f"{perf.change:+.3f}" if perf and perf.change is not None else None)
 show.chart(overview_chart(result))
 mh.column_details(result)
-history = load_history(chosen.model)
+history = load_history(chosen.model)  # with this check
 if len(history) > 1:
     show.chart(history_chart(history))
 

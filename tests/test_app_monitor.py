@@ -49,3 +49,31 @@ def test_rows_without_the_target_cannot_retrain(wages_run, tmp_path, monkeypatch
     at = _open(wages_run, tmp_path, WAGES.drop(columns=["wage"]).head(100), monkeypatch)
     assert "Retraining needs the target column" in shown(at.info)
     assert "Estimated" not in shown(at.markdown)  # a regressor: no label-free estimate
+
+
+def test_a_saved_database_check_runs_again(wages_run, tmp_path, monkeypatch):
+    """A check saved with its query (as `automl monitor URL --query` saves it) is listed on
+    the page and runs again against the real PostgreSQL server."""
+    from automl.bundle import load_model
+    from automl.data.urls import mask_url
+    from automl.monitor.history import record_check
+    from tests.servers import POSTGRES_URL, read_only, table_on_server
+
+    monkeypatch.setenv("AUTOML_RUNS_DIR", str(wages_run.path.parent))
+    with table_on_server(POSTGRES_URL, WAGES.head(200)) as (name, _):
+        url = read_only(POSTGRES_URL)
+        model = load_model(wages_run.model_file)
+        path = record_check(model, {"checked_at": "2026-01-01T00:00:00+00:00",
+                                    "drifted_share": 0.0},
+                            source=mask_url(url), query=f"SELECT * FROM {name}")
+        try:
+            at = app(state=wages_state(), run_id=wages_run.id)
+            at.switch_page("pages/monitor.py").run()
+            assert not at.exception, at.exception
+            assert name in str(at.selectbox(key="monitor_saved").format_func(0))
+            at.button(key="monitor_rerun").click().run()
+            assert not at.exception, at.exception
+            assert "Measured on 200 rows with the target" in shown(at.markdown)
+            assert len(at.success) + len(at.error) >= 1  # the advice
+        finally:
+            path.unlink()

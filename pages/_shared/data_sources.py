@@ -63,6 +63,12 @@ def state_slot(prefix: str, get_state: Callable) -> Slot:
                 coerce_numbers=True)
 
 
+def origin(slot: Slot, table: Table) -> dict:
+    """The database table or query ``table`` was read with (empty for files)."""
+    got = st.session_state.get(slot.key("origin")) or {}
+    return got if got.get("source") == table.source else {}
+
+
 def database_tabs(slot: Slot = TRAINING) -> None:
     """The "Databases" tab's two sources, an SQLite upload and a server, loading into
     ``slot``."""
@@ -187,6 +193,9 @@ def _pick_and_load(slot: Slot, prefix: str, source, tables, name: str | None,
             new = load_table(source, table=table, query=query, limits=_limits(), name=name,
                              coerce_numbers=slot.coerce_numbers)
             slot.put(new)
+            # what was read, for a check that is saved and run again (Monitor page)
+            st.session_state[slot.key("origin")] = {"source": new.source, "table": table,
+                                                    "query": query}
             st.rerun()  # redraw with the new table (and the sidebar's caption)
     except AutoMLError as e:
         error(scrub(str(e), secret))  # the loaded table, if any, stays

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from automl.data import Table
+from automl.data import LoadLimits, Table, load_table
+from automl.data.sql import scrub
+from automl.data.sql_roles import app_policy
 from automl.errors import AutoMLError
 from automl.monitor.check import MonitorResult, check
 from automl.monitor.history import record_check
@@ -42,9 +44,10 @@ def state() -> MonitorState:
 SLOT = state_slot(PREFIX, state)
 
 
-def run_check(chosen: Chosen, rows: Table) -> MonitorResult | str:
-    """The check of ``rows`` (once per model and rows), kept in the model's history; or the
-    message of what is wrong."""
+def run_check(chosen: Chosen, rows: Table, origin: dict) -> MonitorResult | str:
+    """The check of ``rows`` (once per model and rows), kept in the model's history with the
+    database table or query it was read with (``origin``); or the message of what is
+    wrong."""
     def compute():
         try:
             ref = reference_rows(chosen.model) if chosen.run is not None else None
@@ -52,7 +55,8 @@ def run_check(chosen: Chosen, rows: Table) -> MonitorResult | str:
         except AutoMLError as e:
             return str(e)
         with contextlib.suppress(OSError):  # a check that cannot be saved is still shown
-            record_check(chosen.model, result.to_json(), source=rows.source)
+            record_check(chosen.model, result.to_json(), source=rows.source,
+                         table=origin.get("table"), query=origin.get("query"))
         return result
 
     return remember(state().results, (chosen.key, rows.data_hash), compute)
@@ -82,3 +86,42 @@ def wait_for(run) -> None:
     p = status.progress
     done = f"{p.complete} trials, {p.elapsed:.0f} of {p.budget:.0f} s" if p else "starting"
     st.info(f"Retraining (run {run.id}): {done}…")
+
+
+def saved_checks(history: list[dict]) -> None:
+    """Re-run a saved check that read a database server: the same table or query, with the
+    password typed again (the history keeps the URL masked)."""
+    saved = {}
+    for h in history:
+        if "://" in str(h.get("source")) and (h.get("query") or h.get("table")):
+            saved[(h["source"], h.get("table"), h.get("query"))] = h["checked_at"]
+    if not saved:
+        return
+    st.subheader("Run a saved check again")
+    keys = list(saved)
+    pick = st.selectbox("Saved check", range(len(keys)), key="monitor_saved",
+                        format_func=lambda i: f"{keys[i][2] or keys[i][1]} on {keys[i][0]} "
+                                              f"(last {saved[keys[i]][:16]})")
+    source, table, query = keys[pick]
+    password = st.text_input("Password (blank if none)", type="password",
+                             key="monitor_saved_password")
+    if st.button("Run again", key="monitor_rerun"):
+        url = unmask(source, password)
+        try:
+            new = load_table(url, table=table, query=query, limits=LoadLimits(
+                allow_local_files=False, privileged=app_policy()), coerce_numbers=True)
+        except AutoMLError as e:
+            show.error(scrub(str(e), url))
+            return
+        SLOT.put(new)
+        st.session_state[SLOT.key("origin")] = {"source": new.source, "table": table,
+                                                "query": query}
+        st.rerun()
+
+
+def unmask(masked: str, password: str) -> str:
+    """The masked URL with ``password`` where the history wrote ***."""
+    from urllib.parse import quote
+
+    return masked.replace(":***@", f":{quote(password, safe='')}@", 1) if password \
+        else masked.replace(":***@", "@", 1)
