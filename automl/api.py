@@ -34,8 +34,8 @@ from automl.search.objective import predict_scores
 from automl.search.runner import Progress, run_search
 from automl.tasks import prepare_target
 
-__all__ = ["TrainResult", "as_table", "execute", "predict", "refit_and_save", "start_run",
-           "train"]
+__all__ = ["TrainResult", "as_table", "check_drift", "check_schema", "execute", "predict",
+           "refit_and_save", "start_run", "train"]
 
 
 @dataclass
@@ -288,3 +288,29 @@ def predict(model, data, *, out: str | os.PathLike | None = None) -> pd.DataFram
     if out is not None:  # a spreadsheet must not run a label such as =HYPERLINK(...)
         to_csv_safe(result, out)
     return result
+
+
+def check_schema(model, data):
+    """How new rows fit a model before scoring (a path or loaded Model; rows as for
+    :func:`predict`): missing columns with hints, extra ones, type problems, unseen
+    categories (:class:`automl.schema_report.SchemaReport`)."""
+    from automl.schema_report import schema_report
+
+    model = model if isinstance(model, Model) else load_model(model)
+    frame = as_table(data).frame if not isinstance(data, pd.DataFrame) else data
+    return schema_report(model, frame)
+
+
+def check_drift(model, data, *, reference=None, runs_dir=None):
+    """New rows against the model file's reference profile: drift per column and of the
+    predictions, performance measured or estimated, the alarm and why
+    (:class:`automl.monitor.check.MonitorResult`; ``.to_json()`` as ``automl monitor
+    --json``). ``reference``: the training rows (table or file) for the multivariate
+    check, else the model's run folder when it is on this machine."""
+    from automl.monitor.check import check
+    from automl.monitor.sources import reference_rows
+
+    model = model if isinstance(model, Model) else load_model(model)
+    frame = as_table(data).frame if not isinstance(data, pd.DataFrame) else data
+    rows = reference_rows(model, runs_dir=runs_dir, reference=reference)
+    return check(model, frame, reference_rows=rows)

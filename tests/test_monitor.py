@@ -242,3 +242,12 @@ def test_monitor_command_bad_input(churn_area, tmp_path):
     junk.write_bytes(b"PK\x03\x04 not a model")
     r = run_cli("monitor", str(junk), str(empty), cwd=tmp_path)
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_the_package_checks_drift_and_schema_as_the_pages_do(churn_area):
+    _, path, runs, new = churn_area
+    result = automl.check_drift(path, new, runs_dir=runs)
+    assert result.domain is not None  # the run folder was found for the training rows
+    assert {"alarm", "columns"} <= set(result.to_json())
+    report = automl.check_schema(path, new.drop(columns=["state"]))
+    assert not report.can_score and "state" in str(report.messages())
