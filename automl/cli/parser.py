@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="most rows one request may send (default 10000)")
     v.add_argument("--max-bytes", type=int, default=10 * 2**20, metavar="BYTES",
                    help="largest request body accepted (default 10 MiB)")
+    v.add_argument("--access-log", action="store_true",
+                   help="log a line per request (off by default: it costs time per request)")
 
     m = sub.add_parser("monitor", help="compare new data with what the model was trained on: "
                                        "drift per column, estimated or measured performance")

@@ -6,6 +6,7 @@ __all__ = ["serve_command"]
 
 
 def serve_command(args) -> int:
-    from automl.errors import ConfigError
+    from automl.serve.server import serve
 
-    raise ConfigError("automl serve is being built")
+    return serve(args.model, host=args.host, port=args.port, workers=args.workers,
+                 max_rows=args.max_rows, max_bytes=args.max_bytes, access_log=args.access_log)
