@@ -106,3 +106,14 @@ def test_the_portfolio_comes_before_tpe_then_tpe_takes_over():
         params = plan.params or {"lgbm__learning_rate": 0.2}
         study.add_trial(_trial(i, "lgbm", 0.8 + i / 100, 1.0, **params))
     assert seen[:-1] == portfolio and seen[-1] is None
+
+
+def test_a_planned_trial_that_has_not_suggested_yet_counts_as_taken():
+    """Two workers asking at the same moment: the first one's plan, recorded on its trial
+    before it suggests anything, keeps the second from running the same configuration."""
+    study = optuna.create_study(direction="maximize")
+    first = plan_next(study, ("lgbm", "linear"), CTX, np.random.default_rng(0))
+    trial = study.ask()
+    trial.set_user_attr("plan", {"family": first.family, **first.params})
+    second = plan_next(study, ("lgbm", "linear"), CTX, np.random.default_rng(0))
+    assert (second.family, second.params) != (first.family, first.params)

@@ -28,7 +28,8 @@ import optuna
 
 from automl.families import get_family
 
-__all__ = ["FamilyStats", "Plan", "PlannedSampler", "eci", "family_stats", "plan_next", "weights"]
+__all__ = ["FamilyStats", "Plan", "PlannedSampler", "eci", "family_stats", "plan_next",
+           "planned", "weights"]
 
 _DONE = optuna.trial.TrialState.COMPLETE
 _FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED,
@@ -90,11 +91,18 @@ class PlannedSampler(optuna.samplers.BaseSampler):
         self.inner.reseed_rng()
 
 
+def planned(trial) -> dict:
+    """A trial's parameters, or, while it has not suggested them yet, its plan (the worker
+    records the plan when it asks for the trial: another worker planning at the same moment
+    then sees the family and configuration as taken)."""
+    return trial.params or trial.user_attrs.get("plan") or {}
+
+
 def family_stats(trials, families, maximize: bool) -> dict[str, FamilyStats]:
     """Per-family statistics, in trial order."""
     stats = {f: FamilyStats() for f in families}
     for t in sorted(trials, key=lambda t: t.number):
-        s = stats.get(t.params.get("family"))
+        s = stats.get(planned(t).get("family"))
         if s is None:
             continue
         s.started += 1
@@ -129,7 +137,7 @@ def plan_next(study: optuna.Study, families: tuple[str, ...], ctx, rng: np.rando
     noise = (best.user_attrs.get("std") or 0.0) if best else 0.0
     family = _choose(stats, families, noise, rng)
     portfolio = get_family(family).defaults(ctx)
-    tried = [t.params for t in trials if t.params.get("family") == family]
+    tried = [planned(t) for t in trials if planned(t).get("family") == family]
     for config in portfolio:
         if not any(_same(config, p) for p in tried):
             return Plan(family, config)

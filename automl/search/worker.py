@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 import optuna
 
+from automl.locks import locked
 from automl.processes import as_worker_signals, die_with_parent
 from automl.runs import Run
 from automl.search.context import SearchContext
@@ -117,9 +118,11 @@ def _search(ctx: SearchContext | Run, index: int, install_signal: bool, owner) -
 
     objective, rng = Objective(ctx, stop), np.random.default_rng(seed)
     while not should_stop():
-        plan = plan_next(study, ctx.families, ctx.family_ctx, rng)
-        sampler.plan = {"family": plan.family, **(plan.params or {})}
-        trial = study.ask()
+        with locked(ctx.run.path / "plan.lock"):  # workers on this machine plan in turn
+            plan = plan_next(study, ctx.families, ctx.family_ctx, rng)
+            sampler.plan = {"family": plan.family, **(plan.params or {})}
+            trial = study.ask()
+            trial.set_user_attr("plan", sampler.plan)
         _run(study, trial, objective)
 
 
