@@ -38,12 +38,13 @@ def test_the_operations_tested_are_all_the_document_has(api):
     assert found == set(OPERATIONS)
 
 
-@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
-@pytest.mark.parametrize(("method", "path"), OPERATIONS)
+CASES = [(m, p, GenerationMode.POSITIVE) for m, p in OPERATIONS] + [
+    (m, p, GenerationMode.NEGATIVE) for m, p in OPERATIONS if m == "POST"]  # GETs take no input
+
+
+@pytest.mark.parametrize(("method", "path", "mode"), CASES)
 def test_every_answer_conforms_and_no_input_gets_a_5xx(api, method, path, mode):
     operation = api[path][method]
-    if mode == GenerationMode.NEGATIVE and method == "GET":
-        pytest.skip("a GET here takes no input to make invalid")
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(max_examples=EXAMPLES.get(path, 5), deadline=None, database=None,

@@ -4,9 +4,11 @@
 ``{"predictions": [...]}``: per row the columns of ``Model.predict`` (``prediction``, then
 ``proba_<class>`` for each class). ``GET /health``, ``/schema``, ``/metrics`` (Prometheus)
 and ``/openapi.json`` (written from the model's manifest) describe it. Modules:
-:mod:`.app` (the app), :mod:`.body` (reading and parsing), :mod:`.rows` (checks and the
-frame), :mod:`.columns` and :mod:`.openapi` (what the model takes), :mod:`.batching`,
-:mod:`.metrics`, :mod:`.server` (sockets, uvicorn, worker processes).
+``POST /explain`` adds each row's top reasons. Modules: :mod:`.app` (the app), :mod:`.body`
+(reading and parsing), :mod:`.rows` (checks and the frame), :mod:`.columns` and
+:mod:`.openapi` (what the model takes), :mod:`.batching` (concurrent requests in one call),
+:mod:`.explaining`, :mod:`.answers`, :mod:`.metrics`, :mod:`.server` (sockets, uvicorn,
+worker processes).
 
 What a careless or malicious client can send, and the answer (a JSON body
 ``{"detail", "row", "column"}``, never a traceback; no bad input gets a 5xx):
@@ -23,7 +25,11 @@ What a careless or malicious client can send, and the answer (a JSON body
   row and the column; more rows than ``--max-rows``: 413;
 - unknown keys: ignored; unseen categories: scored, as ``automl predict`` does;
 - random paths and methods: 404/405, counted in the metrics under ``other``/their
-  endpoint, never as new label values.
+  endpoint, never as new label values;
+- many or slow connections: at most 256 connections and requests in flight per worker
+  (then 503), each body capped and timed, so memory stays near 256 × ``--max-bytes``
+  (times the parsed JSON's overhead) at worst; ``/explain`` takes at most 100 rows and
+  runs one explanation at a time.
 
 A model that fails on rows that passed the checks gets 500 with a fixed message; the
 traceback goes to the server's log. The model file is loaded once per worker process with
