@@ -7,10 +7,24 @@ from dataclasses import asdict, dataclass, field
 
 from automl.errors import ConfigError
 
-__all__ = ["TrainConfig", "available_cores"]
+__all__ = ["VALIDATION_SHARE", "TrainConfig", "available_cores", "validation_label"]
 
 CELL_S = 3e-7  # seconds per cell of one single-threaded LightGBM fit, preprocessing included
 TRIAL_SHARE = 0.15
+# One fold ("cv_folds=1") is a single validation split: this share of the rows is scored by
+# a model fitted on the rest. Chosen automatically for tables so large or wide that even two
+# folds would leave few trials in the budget: one fit on 80% of the rows costs less than
+# two on 50% and learns from more rows (AutoGluon holds out rows the same way).
+VALIDATION_SHARE = 0.2
+HOLDOUT_ROWS = 250_000  # above this many rows, one validation split instead of k folds
+
+
+def validation_label(folds: int) -> str:
+    """How a run's trials are scored, in words: "5-fold CV" or "one 80/20 validation split"."""
+    if folds == 1:
+        keep = round(100 * VALIDATION_SHARE)
+        return f"one {100 - keep}/{keep} validation split"
+    return f"{folds}-fold CV"
 
 
 def available_cores() -> int:
@@ -24,7 +38,8 @@ def available_cores() -> int:
 class TrainConfig:
     """Everything that defines a search, apart from the data.
 
-    ``cv_folds=None`` picks 5 folds, or 3 above 20,000 rows; ``n_workers=None`` runs one
+    ``cv_folds=None`` picks 5 folds, or 3 above 20,000 rows (see :meth:`folds_for`);
+    ``cv_folds=1`` is one validation split (:data:`VALIDATION_SHARE`); ``n_workers=None`` runs one
     single-threaded trial per core (on small machines this beats multi-threaded fits).
     """
 
@@ -49,8 +64,9 @@ class TrainConfig:
             )
         if self.max_trials is not None and self.max_trials < 1:
             raise ConfigError(f"max_trials must be at least 1; got {self.max_trials}.")
-        if self.cv_folds is not None and not 2 <= self.cv_folds <= 20:
-            raise ConfigError(f"cv_folds must be between 2 and 20; got {self.cv_folds}.")
+        if self.cv_folds is not None and not 1 <= self.cv_folds <= 20:
+            raise ConfigError(f"cv_folds must be between 1 (one validation split) and 20; "
+                              f"got {self.cv_folds}.")
         if not 0.0 <= self.holdout <= 0.5:
             raise ConfigError(f"holdout must be a share between 0 and 0.5; got {self.holdout}.")
         if self.n_workers is not None and self.n_workers < 1:
@@ -67,14 +83,17 @@ class TrainConfig:
         """``cv_folds`` when set; else 5 (3 above 20,000 rows), and fewer, down to 2, while
         one trial of a fast model (k-1 fits' worth of rows, at about ``CELL_S`` seconds a
         cell) would take more than ``TRIAL_SHARE`` of the budget: a wide table at a short
-        budget gets a few trials on fewer folds rather than none on five."""
+        budget gets a few trials on fewer folds rather than none on five. When even two
+        folds cost too much, or above ``HOLDOUT_ROWS`` rows, 1: one validation split."""
         if self.cv_folds:
             return self.cv_folds
+        if n_rows > HOLDOUT_ROWS:
+            return 1
         k = 5 if n_rows <= 20_000 else 3
         fit_s = CELL_S * n_rows * max(n_columns, 1)
         while k > 2 and (k - 1) * fit_s > TRIAL_SHARE * self.time_budget:
             k -= 1
-        return k
+        return 1 if fit_s > TRIAL_SHARE * self.time_budget else k
 
     def workers(self) -> int:
         return self.n_workers or available_cores()

@@ -14,7 +14,7 @@ from scipy.stats import rankdata
 
 from automl.errors import ConfigError
 
-__all__ = ["DEFAULT_METRIC", "METRICS", "Metric", "get_metric"]
+__all__ = ["DEFAULT_METRIC", "METRICS", "Metric", "get_metric", "scored_rows"]
 
 
 @dataclass(frozen=True)
@@ -111,3 +111,11 @@ def get_metric(name: str | None, task: str) -> Metric:
             f"Choose one of: {', '.join(m.name for m in allowed)}."
         )
     return metric
+
+
+def scored_rows(pred: np.ndarray) -> np.ndarray:
+    """Which rows of out-of-fold predictions hold a score: all of them after k folds; only
+    the validation rows after one validation split (the others are NaN)."""
+    pred = np.asarray(pred, dtype=float)
+    finite = np.isfinite(pred)
+    return finite.all(axis=1) if pred.ndim == 2 else finite

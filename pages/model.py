@@ -6,6 +6,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
+from automl.config import validation_label
 from automl.bundle import read_manifest
 from automl.errors import AutoMLError
 from automl.metrics import METRICS
@@ -48,7 +49,7 @@ m1, m2, m3, m4 = st.columns(4)
 title = metric.title if metric else md(manifest.metric)
 m1.metric("Task", str(manifest.task))
 m2.metric(f"CV {title}", show.score(manifest.cv_score),
-          help=md(f"{manifest.cv_folds}-fold cross-validation; "
+          help=md(f"{validation_label(manifest.cv_folds or 5)}; "
                   f"{manifest.metric_direction or ''}"))
 m3.metric("Rows", f"{manifest.n_rows or 0:,}")
 m4.metric("Trials", str(manifest.n_trials if manifest.n_trials is not None else "?"))

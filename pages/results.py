@@ -3,6 +3,7 @@
 import streamlit as st
 
 from automl.background import live_leaderboard
+from automl.config import validation_label
 from automl.families import REGISTRY
 from automl.leaderboard import best_per_family
 from automl.metrics import METRICS
@@ -22,7 +23,7 @@ metric = METRICS.get(spec.metric)
 better = "higher" if metric and metric.direction == "maximize" else "lower"
 st.caption(f"Run `{run.id}` · " + md_escape(
     f"{state} · target {spec.target} · {spec.task} · "
-    f"{spec.cv_folds}-fold CV · {metric.title if metric else ''} ({better} is "
+    f"{validation_label(spec.cv_folds)} · {metric.title if metric else ''} ({better} is "
     "better)"))
 if state.is_active:
     st.info("The search is still running: this page shows the trials finished so far "

@@ -54,7 +54,9 @@ def settings(table) -> tuple[TrainConfig, list[str]] | None:
     folds = right.slider("Cross-validation folds (0 = automatic)", 0, 10,
                          key=ui.default("train_folds", 0), **KEEP,
                          help="Automatic: 5 folds, 3 above 20,000 rows, down to 2 when a "
-                              "wide table would leave too few trials in the budget.")
+                              "wide table would leave too few trials in the budget, and 1 "
+                              "(one 80/20 validation split) when even 2 would, or above "
+                              "250,000 rows.")
     with right.expander("Advanced"):
         seed = st.number_input("Seed", 0, 2**31 - 1, step=1, key=ui.default("train_seed", 0),
                                **KEEP)

@@ -178,3 +178,38 @@ def test_holdout_rows_stay_out_of_the_search_and_score_the_final_model(tmp_path)
     ctx = SearchContext.from_run(open_run(result.run_id, tmp_path))
     assert len(ctx.y) == 426 and len(ctx.holdout_y) == 143  # the same split when rebuilt
     assert result.best["holdout_score"] == model.manifest.holdout_score
+
+
+def test_one_validation_split_scores_its_rows_and_refits_on_all(tmp_path):
+    """cv_folds=1: each trial fits on 80% and is scored on the other 20%; the out-of-fold
+    file holds scores only for those rows; the final model is refitted on every row and
+    the evaluation, reference profile and model file work from the validation rows."""
+    from automl.ensemble import WeightedEnsemble
+    from automl.evaluate import from_run
+    from automl.metrics import scored_rows
+
+    result = automl.train(_cancer(), "diagnosis", time_budget=30, max_trials=4, cv_folds=1,
+                          families=["linear"], runs_dir=tmp_path)
+    run = open_run(result.run_id, tmp_path)
+    assert run.spec.cv_folds == 1
+    study = optuna.load_study(study_name=run.study_name,
+                              storage=SearchContext.from_run(run).storage())
+    done = [t for t in study.trials if t.state.name == "COMPLETE"]
+    assert done
+    validated = [np.flatnonzero(scored_rows(run.load_oof(t.number))) for t in done]
+    assert len(validated[0]) == 114  # 20% of 569, stratified
+    assert all(np.array_equal(v, validated[0]) for v in validated)  # the same rows each time
+    assert all(len(t.user_attrs["fold_scores"]) == 1 and t.user_attrs["std"] >= 0
+               for t in done)
+    model = automl.load_model(result.model_path)
+    assert model.manifest.cv_folds == 1
+    final = model.pipeline
+    pipes = final.estimators if isinstance(final, WeightedEnsemble) else [final]
+    for pipe in pipes:  # refitted on all 569 rows, not the trial's 455
+        scaler = pipe.named_steps["prep"].named_transformers_["num"].named_steps["scale"]
+        assert scaler.n_samples_seen_ == 569
+    ev = from_run(run)
+    assert len(ev.y) == 114 and "validation split" in ev.source
+    assert np.isfinite(np.asarray(ev.scores, dtype=float)).all()
+    assert model.reference["prediction"]["score"]  # profiled from the validation rows only
+    assert model.predict_proba(_cancer().drop(columns="diagnosis")).shape == (569, 2)

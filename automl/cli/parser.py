@@ -25,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--time-budget", type=float, default=60.0, metavar="SECONDS",
                    help="wall-clock limit for the whole command, refit included (default 60)")
     t.add_argument("--max-trials", type=int, metavar="N")
-    t.add_argument("--cv-folds", type=int, metavar="K", help="default 5 (3 above 20k rows)")
+    t.add_argument("--cv-folds", type=int, metavar="K", help="default 5 (3 above 20k rows, 1 = one 80/20 validation split for "
+                   "tables too large for folds in the budget)")
     t.add_argument("--families", help="comma-separated, e.g. xgb,lgbm,linear (default: all)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--workers", type=int, help="parallel trials (default: one per core)")

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from automl.config import validation_label
 from automl.contracts import ModelManifest
 from automl.errors import ConfigError, ModelFileError, TargetError
-from automl.metrics import METRICS
+from automl.metrics import METRICS, scored_rows
 from automl.runs import Run
 
 __all__ = ["Evaluation", "available_trials", "final_oof", "from_model", "from_run",
@@ -92,6 +93,13 @@ def from_run(run: Run, source: str = "oof", trial: int | None = None) -> Evaluat
         raise ModelFileError(f"The saved predictions of run {run.id} have {len(scores)} rows "
                              f"but its data has {len(ctx.y)}; the run folder was changed. "
                              "Train the run again.")
+    if len(ctx.folds) == 1:  # one validation split: only its rows were scored
+        scored = scored_rows(scores)
+        X = ctx.X.loc[scored].reset_index(drop=True)
+        return Evaluation(ctx.task, ctx.y[scored], scores[scored], classes, X, target, name,
+                          f"Validation predictions ({validation_label(1)}): the "
+                          f"{int(scored.sum()):,} validation rows, each scored by a model "
+                          f"fitted on the other {len(ctx.y) - int(scored.sum()):,}.")
     return Evaluation(ctx.task, ctx.y, scores, classes, ctx.X, target, name,
                       f"Out-of-fold predictions ({len(ctx.folds)}-fold cross-validation): "
                       f"each of the {len(ctx.y):,} rows scored by a model fitted without it.")

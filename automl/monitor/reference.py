@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from automl.data.schema import Kind, Schema
+from automl.metrics import scored_rows
 
 __all__ = ["MAX_COLUMNS", "VERSION", "background_rows", "bin_shares", "build_reference",
            "checked", "column_values", "profile_kind"]
@@ -109,6 +110,8 @@ def build_reference(X: pd.DataFrame, schema: Schema, *, task: str, classes, y, o
                       "oof_score": None if oof_score is None else float(oof_score)}}
     if oof is not None:
         oof = np.asarray(oof, dtype=float)
+        scored = scored_rows(oof)  # one validation split scores only its own rows
+        oof, y = oof[scored], np.asarray(y)[scored]
         ref["prediction"] = _prediction(task, classes, oof)
         if task != "regression":
             ref["calibration"] = _calibration(np.asarray(y, dtype=int), oof)

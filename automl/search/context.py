@@ -8,9 +8,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import optuna
 import pandas as pd
-from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.model_selection import KFold, ShuffleSplit, StratifiedKFold, StratifiedShuffleSplit
 from sklearn.pipeline import Pipeline
 
+from automl.config import VALIDATION_SHARE
 from automl.data.schema import Schema
 from automl.data.urls import driver_url
 from automl.errors import ConfigError, TargetError
@@ -21,8 +22,8 @@ from automl.processes import STORAGE_ENV
 from automl.runs import Run
 from automl.tasks import prepare_target
 
-__all__ = ["STORAGE_ENV", "SearchContext", "driver_url", "make_pipeline", "open_storage",
-           "split_holdout", "storage_url_for"]
+__all__ = ["STORAGE_ENV", "SearchContext", "driver_url", "make_folds", "make_pipeline",
+           "open_storage", "split_holdout", "storage_url_for"]
 
 MASKED = "***"  # what a saved URL shows in place of a password (automl.data.urls.mask_url)
 
@@ -59,10 +60,8 @@ class SearchContext:
               max_trials, storage_url=None, holdout: float = 0.0) -> SearchContext:
         n_classes = int(y.max()) + 1 if task != "regression" else 0
         X, y, hold_X, hold_y = split_holdout(X, y, task, holdout, seed)
-        splitter = (KFold(cv_folds, shuffle=True, random_state=seed) if task == "regression"
-                    else StratifiedKFold(cv_folds, shuffle=True, random_state=seed))
-        folds = list(splitter.split(X, y))
-        fctx = FamilyContext(task=task, n_rows=len(X) * (cv_folds - 1) // cv_folds,
+        folds = make_folds(y, task, cv_folds, seed)
+        fctx = FamilyContext(task=task, n_rows=len(folds[0][0]),
                              n_columns=X.shape[1], n_classes=n_classes, seed=seed, n_jobs=1,
                              time_budget=float(time_budget))
         return cls(run, X, y, schema, task, metric, tuple(families), folds, fctx, max_trials,
@@ -83,6 +82,22 @@ class SearchContext:
 
     def refit_context(self, n_jobs: int) -> FamilyContext:
         return replace(self.family_ctx, n_rows=len(self.X), n_jobs=n_jobs)
+
+
+def make_folds(y: np.ndarray, task: str, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (train, validation) row indices every trial uses: k folds (stratified by class),
+    or for ``k=1`` one validation split of ``VALIDATION_SHARE`` of the rows."""
+    if k == 1:
+        splitter = (ShuffleSplit if task == "regression" else StratifiedShuffleSplit)(
+            n_splits=1, test_size=VALIDATION_SHARE, random_state=seed)
+        try:
+            return list(splitter.split(np.zeros(len(y)), y))
+        except ValueError:  # a class with a single row cannot be stratified
+            return list(ShuffleSplit(n_splits=1, test_size=VALIDATION_SHARE,
+                                     random_state=seed).split(np.zeros(len(y))))
+    splitter = (KFold(k, shuffle=True, random_state=seed) if task == "regression"
+                else StratifiedKFold(k, shuffle=True, random_state=seed))
+    return list(splitter.split(np.zeros(len(y)), y))
 
 
 def split_holdout(X: pd.DataFrame, y: np.ndarray, task: str, share: float, seed: int):

@@ -62,8 +62,9 @@ def choose_and_refit(ctx: SearchContext, trials, deadline: float, save_s: float 
                      ) -> FinalModel:
     """The final model: a greedy ensemble when its out-of-fold score beats the best trial,
     else the best trial. Each member is its trial's kept fold models (bagging, no refit)
-    or, where those were not kept, a refit on all rows; an ensemble whose refits would not
-    finish before ``deadline`` (by their fold fit times) gives way to the best trial."""
+    or, where those were not kept (and always after one validation split), a refit on all
+    rows; an ensemble whose refits would not finish before ``deadline`` (by their fold fit
+    times) gives way to the best trial, refitted if there is time, else its kept model."""
     maximize = ctx.metric.direction == "maximize"
     order = ranked(trials, maximize)
     best, folds = order[0], len(ctx.folds)
@@ -72,12 +73,18 @@ def choose_and_refit(ctx: SearchContext, trials, deadline: float, save_s: float 
     if not (len(weights) > 1 and ctx.metric.better(ens_score, best.value)):
         weights, ens_score = {best.number: 1.0}, best.value
     parts = {n: _kept(ctx, by_number[n]) for n in weights}
-    if _size_kb(parts, by_number) > MAX_FINAL_KB:  # k copies of big boosted models
-        parts = {n: None for n in parts}  # one refit per member instead
+    if folds == 1 or _size_kb(parts, by_number) > MAX_FINAL_KB:
+        # one validation split: its models saw 80% of the rows, so refit on all of them;
+        # k copies of big boosted models: one refit per member instead
+        parts = {n: None for n in parts}
     needed = sum(refit_estimate(by_number[n], folds) for n, p in parts.items() if p is None)
     if len(weights) > 1 and time.time() + needed > deadline - save_s:
         weights, ens_score = {best.number: 1.0}, best.value
-        parts = {best.number: parts.get(best.number, _kept(ctx, best))}
+        parts = {best.number: parts[best.number] if best.number in parts
+                 else (_kept(ctx, best) if folds > 1 else None)}
+    if parts.get(best.number) is None and len(weights) == 1 and (
+            time.time() + refit_estimate(best, folds) > deadline - save_s):
+        parts[best.number] = _kept(ctx, best)  # no time to refit: its fold models, if kept
     members = [by_number[n] for n in sorted(weights, key=weights.get, reverse=True)]
     estimators, shares = [], []
     for t in members:
@@ -117,7 +124,8 @@ def refit_reserve(ctx: SearchContext, trials, maximize: bool) -> float:
     fold models are not kept, and reading the kept ones."""
     folds, total = len(ctx.folds), 0.0
     for t in likely_members(trials, maximize):
-        kept = FINAL_MODE == "bag" and (ctx.run.path / "folds" / f"{t.number}.skops").exists()
+        kept = (FINAL_MODE == "bag" and folds > 1
+                and (ctx.run.path / "folds" / f"{t.number}.skops").exists())
         total += LOAD_S if kept else refit_estimate(t, folds)
     return total
 

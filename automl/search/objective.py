@@ -17,7 +17,7 @@ from automl.search.bagging import keep_fold_models, worth_keeping
 from automl.search.context import SearchContext, make_pipeline
 from automl.search.stopping import StopRequested, StopSignal
 
-__all__ = ["Objective", "fair_share", "predict_scores"]
+__all__ = ["Objective", "chunk_std", "fair_share", "predict_scores"]
 
 # A trial may take this share of the search time left (each worker's trials alike), so that
 # no single configuration can use up the budget of the others.
@@ -28,6 +28,19 @@ MIN_TRIAL_S = 0.5
 def fair_share(seconds_left: float) -> float:
     """Seconds one trial may take: a share of what is left, at least ``MIN_TRIAL_S``."""
     return max(MIN_TRIAL_S, seconds_left * SHARE)
+
+
+def chunk_std(metric, y: np.ndarray, pred: np.ndarray, parts: int = 5) -> float | None:
+    """The spread of the metric over ``parts`` interleaved parts of one validation split:
+    what the spread across folds says for k folds (the scheduler's noise), for one split."""
+    values = []
+    for i in range(parts):
+        try:
+            values.append(metric(y[i::parts], pred[i::parts]))
+        except ValueError:  # a part with a single class
+            continue
+    values = [v for v in values if np.isfinite(v)]
+    return float(np.std(values)) if len(values) > 1 else None
 
 
 def predict_scores(pipe, X, task: str, n_classes: int) -> np.ndarray:
@@ -53,7 +66,8 @@ class Objective:
         family = get_family(trial.suggest_categorical("family", list(ctx.families)))
         params = family.suggest(trial, ctx.family_ctx)
         k = ctx.family_ctx.n_classes
-        oof = np.zeros((len(ctx.y), k) if ctx.task != "regression" else len(ctx.y))
+        # NaN where no fold scores a row (one validation split scores only its own rows)
+        oof = np.full((len(ctx.y), k) if ctx.task != "regression" else len(ctx.y), np.nan)
         scores, infos, pipes, fit_s, predict_s, n_pred = [], [], [], 0.0, 0.0, 0
         fit_started = None
         end = time.monotonic() + fair_share(self.stop.seconds_left())
@@ -91,6 +105,8 @@ class Objective:
             trial.set_user_attr("error", f"{type(exc).__name__}: {exc}"[:500])
             raise
         self._record(trial, scores, fit_s, predict_s, n_pred, infos)
+        if len(ctx.folds) == 1:  # no spread across folds: the spread across parts of it
+            trial.set_user_attr("std", chunk_std(ctx.metric, ctx.y[va], pred))
         trial.set_user_attr("size_kb", round(len(pickle.dumps(pipe)) / 1024, 1))
         ctx.run.save_oof(trial.number, oof)
         value = float(np.mean(scores))
