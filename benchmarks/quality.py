@@ -51,7 +51,7 @@ def run(args) -> None:
     else:
         shutil.copytree(ROOT / "automl", work / "code" / "automl")
     cli = work / "automl-cli"
-    cli.write_text(f"#!/bin/sh\nPYTHONPATH={work / 'code'} exec {sys.executable} -m "
+    cli.write_text(f"#!/bin/sh\nPYTHONPATH={work / 'code'} exec {sys.executable} -P -m "
                    "automl.cli \"$@\"\n")
     cli.chmod(0o755)
     runs = work / "runs"

@@ -73,10 +73,10 @@ def choose_and_refit(ctx: SearchContext, trials, deadline: float, save_s: float 
     if not (len(weights) > 1 and ctx.metric.better(ens_score, best.value)):
         weights, ens_score = {best.number: 1.0}, best.value
     parts = {n: _kept(ctx, by_number[n]) for n in weights}
-    if folds == 1 or _size_kb(parts, by_number) > MAX_FINAL_KB:
-        # one validation split: its models saw 80% of the rows, so refit on all of them;
-        # k copies of big boosted models: one refit per member instead
-        parts = {n: None for n in parts}
+    if _size_kb(parts, by_number) > MAX_FINAL_KB:  # k copies of big boosted models
+        parts = {n: None for n in parts}  # one refit per member instead
+    if folds == 1:  # its models saw 80% of the rows: refit on all of them while time allows
+        parts = _refit_while_time(parts, by_number, weights, deadline - save_s - time.time())
     needed = sum(refit_estimate(by_number[n], folds) for n, p in parts.items() if p is None)
     if len(weights) > 1 and time.time() + needed > deadline - save_s:
         weights, ens_score = {best.number: 1.0}, best.value
@@ -98,6 +98,18 @@ def choose_and_refit(ctx: SearchContext, trials, deadline: float, save_s: float 
     return FinalModel(est, family, ens_score, [
         {"trial": t.number, "family": t.params["family"], "weight": weights[t.number],
          "params": _params(t), "bagged": parts[t.number] is not None} for t in members])
+
+
+def _refit_while_time(parts: dict, by_number: dict, weights: dict, seconds: float) -> dict:
+    """Members to refit (None) in order of weight while their refits fit in ``seconds``;
+    the others keep their kept model."""
+    out = dict(parts)
+    for n in sorted(weights, key=weights.get, reverse=True):
+        cost = refit_estimate(by_number[n], 1)
+        if out[n] is None or cost <= seconds:
+            out[n] = None
+            seconds -= cost
+    return out
 
 
 def _size_kb(parts: dict, by_number: dict) -> float:
@@ -123,8 +135,8 @@ def refit_reserve(ctx: SearchContext, trials, maximize: bool) -> float:
     """Seconds to keep for building the final model: refits of the likely members whose
     fold models are not kept, and reading the kept ones."""
     folds, total = len(ctx.folds), 0.0
-    for t in likely_members(trials, maximize):
-        kept = (FINAL_MODE == "bag" and folds > 1
+    for i, t in enumerate(likely_members(trials, maximize)):
+        kept = (FINAL_MODE == "bag" and (folds > 1 or i > 0)  # one split: refit the best
                 and (ctx.run.path / "folds" / f"{t.number}.skops").exists())
         total += LOAD_S if kept else refit_estimate(t, folds)
     return total
