@@ -32,6 +32,7 @@ from automl.search.context import SearchContext, open_storage
 from automl.search.finalize import choose_and_refit, ranked
 from automl.search.objective import predict_scores
 from automl.search.runner import Progress, run_search
+from automl.search.shared import SharedRun
 from automl.tasks import prepare_target
 
 __all__ = ["TrainResult", "as_table", "check_drift", "check_schema", "execute", "predict",
@@ -167,14 +168,17 @@ def execute(ctx: SearchContext, *, started_at: float, deadline: float, n_workers
     report = _reporter(status, on_progress, progress_every)
     try:
         search_started = time.time()
+        share = SharedRun(ctx.storage_url, run.study_name) if ctx.storage_url else None
         trials = run_search(ctx, deadline=deadline, n_workers=n_workers,
                             start_method=start_method, on_progress=report,
-                            while_waiting=preload, status=status)
+                            while_waiting=preload, status=status, share=share)
         search_ended = time.time()
         status.update(search_started_at=search_started, search_ended_at=search_ended,
                       n_workers=n_workers)
         _check_some_trial_finished(trials, ctx)
         model_path, summary = refit_and_save(ctx, trials, deadline)
+        if share is not None:  # any machine with the URL can fetch it (automl download)
+            share.publish_model(model_path)
     except BaseException as exc:
         _release(holds)
         status.move(RunState.FAILED, message=_failure(exc), ended_at=time.time())

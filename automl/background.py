@@ -25,12 +25,23 @@ from automl.locks import locked
 from automl.processes import STORAGE_ENV, start_time
 from automl.runs import Run
 
-__all__ = ["BACKGROUND_NICE", "launch_run", "live_leaderboard", "resume_run", "stop_run",
-           "supervise"]
+__all__ = ["BACKGROUND_NICE", "launch_run", "live_leaderboard", "resume_run", "shared_storage",
+           "stop_run", "supervise"]
 
 _PROGRESS_EVERY_S = 0.5
 BACKGROUND_NICE = 10  # the niceness of a search the app started (and of its workers)
 _BUSY_ENV = "AUTOML_BUSY_FD"  # the busy-lock hold a supervisor inherits from who started it
+
+
+def shared_storage() -> tuple[str, str] | None:
+    """The database storage the operator gave the app for runs shared with workers on other
+    machines ($AUTOML_STORAGE_URL): (URL, the URL as shown, password masked), or None. The
+    URL stays in the server's processes: the page shows the masked one, the run folder
+    keeps the masked one, and the supervisor gets the URL in its environment."""
+    from automl.data.urls import mask_url
+
+    url = os.environ.get(STORAGE_ENV, "").strip()
+    return (url, mask_url(url)) if url else None
 
 
 def launch_run(data, config: TrainConfig, *, root=None) -> tuple[Run, list[str]]:

@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass, field
 
 from automl.errors import ConfigError
 
-__all__ = ["VALIDATION_SHARE", "TrainConfig", "available_cores", "validation_label"]
+__all__ = ["SQLITE_REFUSED", "VALIDATION_SHARE", "TrainConfig", "available_cores",
+           "validation_label"]
 
 CELL_S = 3e-7  # seconds per cell of one single-threaded LightGBM fit, preprocessing included
 TRIAL_SHARE = 0.15
@@ -17,6 +18,14 @@ TRIAL_SHARE = 0.15
 # two on 50% and learns from more rows (AutoGluon holds out rows the same way).
 VALIDATION_SHARE = 0.2
 HOLDOUT_ROWS = 250_000  # above this many rows, one validation split instead of k folds
+
+
+SQLITE_REFUSED = (
+    "SQLite storage cannot be shared by several processes or machines, and every run has "
+    "at least two (the supervisor and a worker): SQLite locks the whole file on every write "
+    "and Optuna advises against it. Use PostgreSQL (--storage postgresql://...) for workers "
+    "on several machines, or leave --storage empty for the run folder's journal file, which "
+    "the workers on one machine share.")
 
 
 def validation_label(folds: int) -> str:
@@ -71,8 +80,10 @@ class TrainConfig:
             raise ConfigError(f"holdout must be a share between 0 and 0.5; got {self.holdout}.")
         if self.n_workers is not None and self.n_workers < 1:
             raise ConfigError(f"n_workers must be at least 1; got {self.n_workers}.")
+        if self.storage and self.storage.startswith("sqlite"):
+            raise ConfigError(SQLITE_REFUSED)
         if self.storage and not self.storage.startswith(
-            ("postgresql", "postgres", "mysql", "mariadb", "sqlite")):
+            ("postgresql", "postgres", "mysql", "mariadb")):
             raise ConfigError(
                 f"storage must be a database URL such as postgresql://user@host/db; "
                 f"got {self.storage!r}. Leave it empty for the run folder's journal file."

@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # optuna is not imported for the type alone: `import automl` 
 __all__ = ["COLUMNS", "best_per_family", "leaderboard", "study_leaderboard"]
 
 COLUMNS = ["trial", "family", "state", "score", "std", "fit_s", "predict_ms_per_1k",
-           "size_kb", "params", "error"]
+           "size_kb", "worker", "params", "error"]
 _STATES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed", "RUNNING": "running"}
 
 
@@ -42,6 +42,7 @@ def leaderboard(trials, direction: str = "maximize", include_unfinished: bool = 
             "fit_s": attrs.get("fit_s"),
             "predict_ms_per_1k": attrs.get("predict_ms_per_1k"),
             "size_kb": attrs.get("size_kb"),
+            "worker": attrs.get("worker"),  # host/pid: which machine and process ran it
             "params": {k: v for k, v in t.params.items() if k != "family"},
             "error": attrs.get("error") or (t.system_attrs.get("fail_reason") if state == "failed"
                                             else None),

@@ -6,8 +6,8 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from automl.config import validation_label
 from automl.bundle import read_manifest
+from automl.config import validation_label
 from automl.errors import AutoMLError
 from automl.metrics import METRICS
 from automl.runs import Run

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from automl.background import launch_run
+from automl.background import launch_run, shared_storage
 from automl.config import TrainConfig
 from automl.errors import AutoMLError
 from automl.families import REGISTRY
@@ -63,6 +63,13 @@ def settings(table) -> tuple[TrainConfig, list[str]] | None:
         holdout = st.slider(
             "Holdout share", 0.0, 0.5, step=0.05, key=ui.default("train_holdout", 0.0), **KEEP,
             help="Rows kept out of the search; the final model is scored on them once.")
+        shared = shared_storage()
+        share = shared is not None and st.checkbox(
+            f"Share with workers on other machines ({shared[1]})",
+            key=ui.default("train_shared", False), **KEEP,
+            help="The study, the data and the model go into this database, so that "
+                 "`automl worker --run RUN_ID --storage URL` on another machine can join "
+                 "the search. The operator set the URL for this app.")
     if not st.button("Start search", type="primary", key="start_search"):
         return None
     if not families:
@@ -72,7 +79,8 @@ def settings(table) -> tuple[TrainConfig, list[str]] | None:
         return TrainConfig(target=target, task=task, metric=metric, time_budget=float(budget),
                            max_trials=max_trials or None, cv_folds=folds or None,
                            families=tuple(families), seed=int(seed),
-                           holdout=float(holdout)), [c for c in drops if c != target]
+                           holdout=float(holdout), storage=shared[0] if share else None), [
+            c for c in drops if c != target]
     except AutoMLError as e:
         show.error(e)
         return None

@@ -84,3 +84,26 @@ def test_a_final_model_too_big_to_bag_is_refitted_once_per_member(bagged, monkey
         assert len(small.estimator.estimators) == len(small.members)
     else:  # a single trial: its refit
         assert not isinstance(small.estimator, WeightedEnsemble)
+
+
+@pytest.mark.slow
+def test_a_trial_too_big_for_a_model_file_is_never_a_member(bagged):
+    """A kNN model keeps its training rows: on a wide table one was 55 MB pickled and its
+    file would have been refused, so the final model is chosen among the others."""
+    import copy
+    import time
+
+    import optuna
+
+    from automl.search import finalize
+
+    result, _ = bagged
+    ctx = SearchContext.from_run(Run(result.run_dir))
+    trials = [copy.deepcopy(t) for t in ctx.study(None, None).get_trials(
+        states=(optuna.trial.TrialState.COMPLETE,))]
+    best = finalize.ranked(trials, True)[0]
+    best.user_attrs["size_kb"] = finalize.MAX_FINAL_KB * 4
+    final = finalize.choose_and_refit(ctx, trials, deadline=time.time() + 60)
+    assert best.number not in [m["trial"] for m in final.members]
+    if not final.members:  # a single trial: the best of the others
+        assert final.score < best.value

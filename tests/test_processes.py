@@ -159,6 +159,82 @@ def test_sigkill_to_the_apps_supervisor_ends_its_workers(tmp_path):
     assert "ended unexpectedly" in run.status.message
 
 
+@pytest.mark.slow
+def test_sigkill_to_a_worker_loses_no_finished_trial_and_the_run_reaches_its_target(
+        tmp_path, csv):
+    """A worker killed in the middle of a trial: its trial is failed, a new worker takes
+    its place, every finished trial stays, and the run still reaches its trial target."""
+    import optuna
+
+    from automl.search.journal import journal_storage
+
+    runs = tmp_path / "runs"
+    proc = subprocess.Popen(
+        [*AUTOML, "train", str(csv), "--target", "outcome", "--time-budget", "120",
+         "--max-trials", "12", "--families", "lgbm", "--workers", "1", "--out", "m.skops",
+         "--quiet"], cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "AUTOML_RUNS_DIR": str(runs)})
+    run, _ = _training(proc.pid, runs, 1)
+    study = optuna.load_study(study_name=run.study_name,
+                              storage=journal_storage(run.journal_file))
+
+    def running_trial():
+        trials = study.get_trials(deepcopy=False)
+        busy = [t for t in trials if t.state.name == "RUNNING" and t.user_attrs.get("worker")]
+        return (busy[0], [t.number for t in trials if t.state.name == "COMPLETE"]) if (
+            busy) else None
+
+    victim, finished = _wait_for(running_trial, "a trial in progress")
+    pid = int(victim.user_attrs["worker"].rsplit("/", 1)[1])
+    os.kill(pid, signal.SIGKILL)
+    _, err = proc.communicate(timeout=HANG_GUARD_S * 2)
+    assert proc.returncode == 0, err
+    trials = {t.number: t for t in study.get_trials(deepcopy=False)}
+    assert trials[victim.number].state.name == "FAIL"
+    assert "died" in trials[victim.number].user_attrs["error"]
+    assert all(trials[n].state.name == "COMPLETE" for n in finished)  # none lost
+    assert len(trials) >= 12  # the trial target, counting the failed one
+    assert sum(t.state.name in ("COMPLETE", "PRUNED") for t in trials.values()) >= 11
+    assert not any("Timeout" in t.user_attrs.get("error", "") for t in trials.values())
+    assert run.status.state == "finished"
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_from_the_command_line_and_reaches_its_target(tmp_path, csv):
+    import optuna
+
+    from automl.search.journal import journal_storage
+
+    runs = tmp_path / "runs"
+    env = {**os.environ, "AUTOML_RUNS_DIR": str(runs)}
+    proc = subprocess.Popen(
+        [*AUTOML, "train", str(csv), "--target", "outcome", "--time-budget", "300",
+         "--max-trials", "10", "--families", "lgbm", "--workers", "1", "--out", "m.skops",
+         "--quiet"], cwd=tmp_path, stderr=subprocess.DEVNULL, env=env)
+    run, workers = _training(proc.pid, runs, 1)
+    study = optuna.load_study(study_name=run.study_name,
+                              storage=journal_storage(run.journal_file))
+    _wait_for(lambda: sum(t.state.name == "COMPLETE" for t in study.get_trials()) >= 2,
+              "two finished trials")
+    proc.kill()  # the whole command, supervisor first; its workers end with it
+    proc.wait()
+    _ends_with_its_workers(run, workers)
+    finished = [t.number for t in study.trials if t.state.name == "COMPLETE"]
+    assert finished and len(study.trials) < 10
+    again = subprocess.run([*AUTOML, "train", "--resume", run.id, "--time-budget", "90",
+                            "--quiet"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                           timeout=HANG_GUARD_S * 3)
+    assert again.returncode == 0, again.stderr
+    trials = {t.number: t for t in optuna.load_study(
+        study_name=run.study_name, storage=journal_storage(run.journal_file)).trials}
+    assert all(trials[n].state.name == "COMPLETE" for n in finished)
+    assert len(trials) >= 10 and run.status.state == "finished"
+    assert run.model_file.exists()
+    busy = subprocess.run([*AUTOML, "train", "--resume", run.id, "sample.csv"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=HANG_GUARD_S)
+    assert busy.returncode == 2 and "leave out DATA" in busy.stderr
+
+
 def _prepared(tmp_path, **config) -> Run:
     config = {"target": "outcome", "time_budget": 30, "families": ("linear",), **config}
     ctx, _ = start_run(_cancer(), TrainConfig(**config), root=tmp_path)

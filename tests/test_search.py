@@ -106,6 +106,20 @@ class _Broken(Linear):
         raise RuntimeError("this family always fails")
 
 
+class _Hangs(Linear):
+    """A fit stuck where no signal reaches it (as in native code), until killed."""
+
+    name = "hangs"
+    title = "Hangs"
+    priority = -1  # tried first
+
+    def fit(self, pipe, X, y, **kwargs):
+        import signal
+
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+        time.sleep(600)
+
+
 def _context(tmp_path, families, max_trials):
     config = TrainConfig(target="diagnosis", families=families,
                                     max_trials=max_trials, time_budget=60)
@@ -124,6 +138,22 @@ def test_a_failing_trial_is_recorded_and_the_search_goes_on(tmp_path, monkeypatc
     assert any(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
     board = automl.leaderboard(trials)
     assert "this family always fails" in board[board.state == "failed"].error.iloc[0]
+
+
+@pytest.mark.slow
+def test_a_hung_trial_is_ended_and_the_search_goes_on(tmp_path, monkeypatch):
+    from automl.search import runner
+
+    monkeypatch.setitem(REGISTRY, "hangs", _Hangs())
+    monkeypatch.setattr(runner, "HUNG_SLACK_S", 0.5)
+    ctx = _context(tmp_path, ("hangs", "linear"), max_trials=None)
+    trials = runner.run_search(ctx, deadline=time.time() + 15, n_workers=1,
+                               start_method="fork")  # fork: the workers see the test family
+    hung = [t for t in trials if t.params.get("family") == "hangs"]
+    assert hung and hung[0].state == optuna.trial.TrialState.FAIL
+    assert "Timeout" in hung[0].user_attrs["error"]
+    assert any(t.state == optuna.trial.TrialState.COMPLETE and t.number > hung[0].number
+               and t.params["family"] == "linear" for t in trials)  # a new worker went on
 
 
 def test_every_trial_failing_gives_one_clear_message(tmp_path, monkeypatch):

@@ -12,6 +12,15 @@ __all__ = ["explain_command", "predict_command", "train_command"]
 
 def train_command(args) -> int:
     from automl.data import load_table
+    from automl.errors import ConfigError
+
+    if args.resume:
+        return _resume(args)
+    missing = [name for name, value in (("DATA", args.data), ("--target", args.target),
+                                        ("--out", args.out)) if not value]
+    if missing:
+        raise ConfigError(f"automl train needs {', '.join(missing)} (or --resume RUN_ID to "
+                          "continue a run).")
 
     # the table first: bad input is refused before the search's libraries are imported
     table = load_table(args.data, coerce_numbers=args.coerce_numbers, table=args.table,
@@ -35,6 +44,47 @@ def train_command(args) -> int:
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)
     print_leaderboard(result)
+    return 0
+
+
+def _resume(args) -> int:
+    """``automl train --resume RUN_ID``: the run's own study goes on in this process."""
+    import shutil
+    import time
+    from dataclasses import replace
+    from pathlib import Path
+
+    from automl.api import TrainResult, execute
+    from automl.cli.view import ProgressView, print_leaderboard
+    from automl.errors import ConfigError
+    from automl.leaderboard import leaderboard
+    from automl.runs import open_run
+    from automl.search.context import SearchContext
+
+    if args.data or args.target:
+        raise ConfigError("--resume continues a run with its own data and target: leave out "
+                          "DATA and --target.")
+    run = open_run(args.resume, args.runs_dir)
+    if run.busy() or run.status.state.is_active:
+        raise ConfigError(f"Run {run.id} is still running (its search or a worker of it is "
+                          "alive): stop it and wait until it has ended before resuming.")
+    budget = float(args.time_budget)
+    ctx = SearchContext.from_run(run, args.storage)
+    ctx.family_ctx = replace(ctx.family_ctx, time_budget=budget)
+    run.set_stop_at(time.time() + budget, force=True)  # clear the last Stop
+    view = ProgressView(enabled=not args.quiet)
+    with view:
+        trials, model_path, summary = execute(
+            ctx, started_at=STARTED, deadline=STARTED + budget, start_method="fork",
+            n_workers=args.workers or run.spec.config.workers(), on_progress=view.update)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(model_path, args.out)
+        model_path = Path(args.out)
+    print_leaderboard(TrainResult(run.id, run.path, Path(model_path), ctx.task,
+                                  ctx.metric.name, summary,
+                                  leaderboard(trials, ctx.metric.direction), [],
+                                  time.time() - STARTED))
     return 0
 
 

@@ -14,10 +14,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="search models for a table and save the best one")
-    t.add_argument("data", help="CSV, Parquet, Excel or SQLite file, or a database URL "
-                                "(postgresql://, mysql://) with --table or --query")
+    t.add_argument("data", nargs="?", help="CSV, Parquet, Excel or SQLite file, or a "
+                   "database URL (postgresql://, mysql://) with --table or --query")
     source_options(t)
-    t.add_argument("--target", required=True, help="the column to predict")
+    t.add_argument("--target", help="the column to predict (required unless --resume)")
+    t.add_argument("--resume", metavar="RUN_ID", help="continue a stopped, finished or failed "
+                   "run's study for another --time-budget, with its own data and settings")
     t.add_argument("--task", default="auto", choices=["auto", "binary", "multiclass",
                                                       "regression"])
     t.add_argument("--metric", help="roc_auc, log_loss, accuracy, f1, balanced_accuracy, "
@@ -25,8 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--time-budget", type=float, default=60.0, metavar="SECONDS",
                    help="wall-clock limit for the whole command, refit included (default 60)")
     t.add_argument("--max-trials", type=int, metavar="N")
-    t.add_argument("--cv-folds", type=int, metavar="K", help="default 5 (3 above 20k rows, 1 = one 80/20 validation split for "
-                   "tables too large for folds in the budget)")
+    t.add_argument("--cv-folds", type=int, metavar="K",
+                   help="default 5 (3 above 20k rows); 1 = one 80/20 validation split, "
+                        "chosen for tables too large for folds in the budget")
     t.add_argument("--families", help="comma-separated, e.g. xgb,lgbm,linear (default: all)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--workers", type=int, help="parallel trials (default: one per core)")
@@ -38,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--coerce-numbers", action="store_true",
                    help="treat text in mostly numeric columns as missing instead of failing")
     t.add_argument("--runs-dir", help="where run folders go (default ./runs or $AUTOML_RUNS_DIR)")
-    t.add_argument("--out", required=True, metavar="MODEL_FILE", help="where to save the model")
+    t.add_argument("--out", metavar="MODEL_FILE", help="where to save the model (required "
+                   "unless --resume; the run folder keeps one either way)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("predict", help="score rows with a model file")
@@ -99,9 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --prune: list what would be removed, remove nothing")
 
     w = sub.add_parser("worker", help="join a run's search (several processes or machines)")
-    w.add_argument("run", help="run folder")
+    w.add_argument("run", nargs="?", help="run folder on this machine (or --run ID)")
+    w.add_argument("--run", dest="run_id", metavar="ID",
+                   help="join run ID from another machine: only --storage is shared; the "
+                        "data and settings come from the database")
     w.add_argument("--storage", metavar="URL", help="the run's database storage URL with its "
                    "password (the run folder keeps it masked); or set AUTOML_STORAGE_URL")
+    w.add_argument("--workdir", metavar="DIR", help="with --run: where the worker keeps its "
+                   "copy of the run (default: a new temporary folder)")
     s = sub.add_parser("supervise", help="run a prepared run's search, refit and save "
                                          "(what the app starts in the background)")
     s.add_argument("run", help="run folder")

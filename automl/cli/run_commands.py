@@ -69,6 +69,8 @@ def worker_command(args) -> int:
     from automl.search.context import SearchContext
     from automl.search.worker import run_worker
 
+    if args.run_id or not args.run:
+        return _join_command(args)
     run = _run_folder(args.run)
     ctx = SearchContext.from_run(run, args.storage)
     if not run.control_file.exists():
@@ -79,3 +81,30 @@ def worker_command(args) -> int:
             "after it started).")
     run_worker(ctx)
     return 0
+
+
+def _join_command(args) -> int:
+    """A worker for a run started on another machine: everything but the URL comes from
+    the database (automl.search.shared)."""
+    import os
+
+    from automl.errors import ConfigError
+    from automl.processes import STORAGE_ENV
+    from automl.search.shared import join
+    from automl.search.worker import run_worker
+
+    if args.run and args.run_id:
+        raise ConfigError("Give either a run folder or --run ID, not both.")
+    if not args.run_id:
+        raise ConfigError("Name the run to join: a run folder on this machine, or --run ID "
+                          "with --storage URL for a run started on another machine.")
+    url = args.storage or os.environ.get(STORAGE_ENV)
+    if not url:
+        raise ConfigError(f"--run ID joins through the run's database: pass --storage URL "
+                          f"(with its password) or set {STORAGE_ENV}.")
+    ctx = join(url, args.run_id, args.workdir)
+    print(f"joined run {args.run_id}: {len(ctx.y):,} rows, working in {ctx.run.path}",
+          flush=True)
+    run_worker(ctx)
+    return 0
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -11,7 +12,7 @@ import pandas as pd
 from sklearn.model_selection import KFold, ShuffleSplit, StratifiedKFold, StratifiedShuffleSplit
 from sklearn.pipeline import Pipeline
 
-from automl.config import VALIDATION_SHARE
+from automl.config import SQLITE_REFUSED, VALIDATION_SHARE
 from automl.data.schema import Schema
 from automl.data.urls import driver_url
 from automl.errors import ConfigError, TargetError
@@ -22,8 +23,9 @@ from automl.processes import STORAGE_ENV
 from automl.runs import Run
 from automl.tasks import prepare_target
 
-__all__ = ["STORAGE_ENV", "SearchContext", "driver_url", "make_folds", "make_pipeline",
-           "open_storage", "split_holdout", "storage_url_for"]
+__all__ = ["GRACE_S", "HEARTBEAT_S", "STORAGE_ENV", "SearchContext", "database_storage",
+           "driver_url", "make_folds", "make_pipeline", "open_storage", "split_holdout",
+           "storage_url_for"]
 
 MASKED = "***"  # what a saved URL shows in place of a password (automl.data.urls.mask_url)
 
@@ -43,6 +45,7 @@ class SearchContext:
     storage_url: str | None = None
     holdout_X: pd.DataFrame | None = None  # rows the search never sees, to score the final
     holdout_y: np.ndarray | None = None
+    remote: object | None = None  # a worker on another machine: its SharedRun
 
     @classmethod
     def from_run(cls, run: Run, storage_url: str | None = None) -> SearchContext:
@@ -147,12 +150,29 @@ def storage_url_for(run: Run, url: str | None = None) -> str | None:
     return url
 
 
+HEARTBEAT_S = 10  # a worker's running trial says it is alive this often
+GRACE_S = 60  # a running trial not heard from for this long is failed, and retried once
+
+
+def database_storage(url: str) -> optuna.storages.RDBStorage:
+    """A database storage with heartbeats: a trial whose worker died (killed, its machine
+    lost) is failed by the next worker that looks, and tried once more."""
+    if url.startswith("sqlite"):
+        raise ConfigError(SQLITE_REFUSED)
+    with warnings.catch_warnings():  # heartbeats are "experimental" since Optuna 2.8
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RDBStorage(
+            driver_url(url), heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
+            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                max_retry=1))
+
+
 def open_storage(run: Run, url: str | None = None):
     """The run's Optuna storage: its database (see :func:`storage_url_for`), or the journal
     file in the run folder."""
     url = storage_url_for(run, url)
     if url:
-        return optuna.storages.RDBStorage(driver_url(url))
+        return database_storage(url)
     from automl.search.journal import journal_storage
 
     return journal_storage(run.journal_file)

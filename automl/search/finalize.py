@@ -67,6 +67,8 @@ def choose_and_refit(ctx: SearchContext, trials, deadline: float, save_s: float 
     times) gives way to the best trial, refitted if there is time, else its kept model."""
     maximize = ctx.metric.direction == "maximize"
     order = ranked(trials, maximize)
+    # a model far too big for a model file (kNN keeps its training rows) is never a member
+    order = [t for t in order if (t.user_attrs.get("size_kb") or 0) <= MAX_FINAL_KB] or order
     best, folds = order[0], len(ctx.folds)
     by_number = {t.number: t for t in order}
     weights, ens_score = _ensemble_weights(ctx, order)

@@ -109,6 +109,8 @@ class Objective:
             trial.set_user_attr("std", chunk_std(ctx.metric, ctx.y[va], pred))
         trial.set_user_attr("size_kb", round(len(pickle.dumps(pipe)) / 1024, 1))
         ctx.run.save_oof(trial.number, oof)
+        if ctx.remote is not None:  # a worker on another machine: the supervisor needs them
+            ctx.remote.send_oof(trial, oof)
         value = float(np.mean(scores))
         if family.bag and worth_keeping(trial.study, trial.number, value, family.name):
             keep_fold_models(ctx.run, trial.number, pipes)

@@ -6,12 +6,14 @@ A fit that would run past the hard deadline is interrupted by SIGUSR1, which rai
 ``StopRequested`` only while a fit is in progress, never inside storage writes. A missing or
 unreadable control file means stop, and so does the end of the supervisor that started the
 worker (``owner``: its pid and start time), where the kernel did not end the worker already.
+A worker on another machine reads the stop time from the study instead (``read``).
 """
 
 from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 
 from automl.processes import process_alive
@@ -26,8 +28,10 @@ class StopRequested(Exception):
 
 class StopSignal:
     def __init__(self, run: Run, poll_seconds: float = 0.25,
-                 owner: tuple[int, int | None] | None = None):
+                 owner: tuple[int, int | None] | None = None,
+                 read: Callable[[], float] | None = None):
         self.run = run
+        self.read = read or run.stop_at  # a worker on another machine reads the study's
         self.poll_seconds = poll_seconds
         self.owner = owner
         self._stop_at = 0.0
@@ -40,7 +44,7 @@ class StopSignal:
             return True
         now = time.time()
         if now - self._read_at >= self.poll_seconds:
-            self._stop_at, self._read_at = self.run.stop_at(), now
+            self._stop_at, self._read_at = self.read(), now
             if self.owner is not None and not process_alive(*self.owner):
                 self._stop_at = 0.0  # the supervisor is gone: nobody keeps the budget
         return now >= self._stop_at

@@ -8,9 +8,12 @@ run's busy lock while it lives, so a resume can tell that it still runs.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import threading
 import warnings
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 import optuna
@@ -21,9 +24,11 @@ from automl.runs import Run
 from automl.search.context import SearchContext
 from automl.search.objective import Objective
 from automl.search.scheduler import PlannedSampler, plan_next
+from automl.search.shared import worker_name
 from automl.search.stopping import StopSignal
 
-__all__ = ["FoldPruner", "make_pruner", "make_sampler", "run_worker"]
+__all__ = ["FoldPruner", "heartbeat", "is_heartbeat_enabled", "make_pruner", "make_sampler",
+           "run_worker"]
 
 _COUNTED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED,
              optuna.trial.TrialState.FAIL, optuna.trial.TrialState.RUNNING)
@@ -102,7 +107,9 @@ def _search(ctx: SearchContext | Run, index: int, install_signal: bool, owner) -
     logging.getLogger("optuna").setLevel(logging.ERROR)
     if not isinstance(ctx, SearchContext):
         ctx = SearchContext.from_run(ctx)
-    stop = StopSignal(ctx.run, owner=owner)
+    remote = ctx.remote
+    stop = StopSignal(ctx.run, owner=owner, poll_seconds=1.0 if remote else 0.25,
+                      read=remote.stop_at if remote else None)
     if install_signal:
         stop.install_handler()
     seed = ctx.family_ctx.seed * 1000 + index
@@ -117,13 +124,52 @@ def _search(ctx: SearchContext | Run, index: int, install_signal: bool, owner) -
         return False
 
     objective, rng = Objective(ctx, stop), np.random.default_rng(seed)
+    beats = is_heartbeat_enabled(study._storage)
     while not should_stop():
+        if beats:  # fail (and queue once more) the trials of workers that died
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                optuna.storages.fail_stale_trials(study)
         with locked(ctx.run.path / "plan.lock"):  # workers on this machine plan in turn
             plan = plan_next(study, ctx.families, ctx.family_ctx, rng)
             sampler.plan = {"family": plan.family, **(plan.params or {})}
-            trial = study.ask()
-            trial.set_user_attr("plan", sampler.plan)
-        _run(study, trial, objective)
+            with warnings.catch_warnings():  # "heartbeat is meant for Study.optimize": the
+                warnings.simplefilter("ignore", UserWarning)  # beats are ours, see heartbeat
+                trial = study.ask()
+            retried = trial._fixed_params  # a retried trial keeps its parameters
+            trial.set_user_attr("plan", retried or sampler.plan)
+            trial.set_user_attr("worker", worker_name())
+        with heartbeat(study, trial) if beats else nullcontext():
+            _run(study, trial, objective)
+
+
+def is_heartbeat_enabled(storage) -> bool:
+    """Whether the study's storage (a database, possibly behind Optuna's cache) beats."""
+    interval = getattr(storage, "get_heartbeat_interval", None)
+    return bool(interval and interval())
+
+
+@contextmanager
+def heartbeat(study: optuna.Study, trial: optuna.Trial):
+    """Tell the storage, from a thread, that ``trial`` is alive while the block runs (what
+    ``study.optimize`` does; this worker asks and tells trials itself)."""
+    storage, done = study._storage, threading.Event()
+
+    def beat():
+        while True:
+            # the database may be away for a moment: the next beat may reach it
+            with contextlib.suppress(Exception):
+                storage.record_heartbeat(trial._trial_id)
+            if done.wait(storage.get_heartbeat_interval()):
+                return
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 def _run(study: optuna.Study, trial: optuna.Trial, objective: Objective) -> None:
