@@ -21,7 +21,7 @@ from sklearn.datasets import load_breast_cancer
 from automl.config import TrainConfig
 from automl.errors import ConfigError, RunNotFoundError
 from automl.search.context import driver_url
-from automl.search.shared import DATA_KEY, MODEL_KEY, OOF_KEY, SharedRun, join
+from automl.search.shared import DATA_KEY, MODEL_KEY, OOF_KEY, STORE_KEY, SharedRun, join
 from tests.cli import AUTOML
 from tests.servers import POSTGRES_URL, require_server
 
@@ -148,12 +148,19 @@ def test_damaged_or_hostile_artifacts_are_refused(tmp_path, url):
             t.set_user_attr(OOF_KEY, {"artifact_id": aid,
                                       "sha256": hashlib.sha256(body).hexdigest()})
             study.tell(t, 0.5)
+        t = study.ask()  # an id that is a path: refused before any store opens it
+        t.set_user_attr(OOF_KEY, {"artifact_id": "../../../etc/passwd", "sha256": "0" * 64})
+        study.tell(t, 0.5)
         good = np.full(len(ctx.y), 0.25)
         share.send_oof(trial, good)
         study.tell(trial, 0.9)
         got = share.fetch_oofs(ctx.run, study.trials, len(ctx.y))
         assert got == 1  # only the honest one
         np.testing.assert_array_equal(ctx.run.load_oof(trial.number), good.astype(np.float32))
+        # a folder named by the database is never opened: only this machine's own setting
+        study.set_user_attr(STORE_KEY, {"directory": "/etc"})
+        with pytest.raises(ConfigError, match="set AUTOML_ARTIFACT_DIR"):
+            join(url, ctx.run.id, tmp_path / "d")
     finally:
         optuna.delete_study(study_name=study.study_name, storage=driver_url(url))
 

@@ -137,9 +137,11 @@ def refit_reserve(ctx: SearchContext, trials, maximize: bool) -> float:
     """Seconds to keep for building the final model: refits of the likely members whose
     fold models are not kept, and reading the kept ones."""
     folds, total = len(ctx.folds), 0.0
-    for i, t in enumerate(likely_members(trials, maximize)):
-        kept = (FINAL_MODE == "bag" and (folds > 1 or i > 0)  # one split: refit the best
-                and (ctx.run.path / "folds" / f"{t.number}.skops").exists())
+    likely = likely_members(trials, maximize)
+    if folds == 1:  # one split: only the best's refit is needed; the others' if time allows
+        return refit_estimate(likely[0], folds) + LOAD_S * (len(likely) - 1) if likely else 0.0
+    for t in likely:
+        kept = FINAL_MODE == "bag" and (ctx.run.path / "folds" / f"{t.number}.skops").exists()
         total += LOAD_S if kept else refit_estimate(t, folds)
     return total
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import socket
 import tempfile
 import time
@@ -43,6 +44,7 @@ OOF_KEY = "automl:oof"  # trial attribute: the out-of-fold predictions a remote 
 MAX_ARTIFACT_BYTES = 2 * 1024**3  # a data snapshot the loaders accepted is far below this
 _TABLE = "automl_artifacts"
 _STOP_EVERY_S = 0.5  # how often a moving stop time is written to the study
+_ARTIFACT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # Optuna's are UUIDs: never a path
 
 
 def worker_name() -> str:
@@ -128,12 +130,18 @@ class SharedRun:
         return self._study
 
     def _store(self):
+        """The artifact store: a folder only where this machine's own environment names one
+        (a path read from the database could point anywhere on this machine), else the
+        database's table."""
         if self.store is None:
+            directory = os.environ.get(ARTIFACT_DIR_ENV)
             where = self.study.user_attrs.get(STORE_KEY)
-            if isinstance(where, dict) and isinstance(where.get("directory"), str):
-                self.store = _directory_store(where["directory"])
-            else:
-                self.store = DatabaseArtifactStore(self.url)
+            if not directory and isinstance(where, dict) and where.get("directory"):
+                raise ConfigError(f"Run {self.study_name.removeprefix('automl-')} keeps its "
+                                  "artifacts in a folder its machines share: set "
+                                  f"{ARTIFACT_DIR_ENV} to that folder as mounted here.")
+            self.store = (_directory_store(directory) if directory
+                          else DatabaseArtifactStore(self.url))
         return self.store
 
     # the supervisor's side
@@ -212,7 +220,11 @@ class SharedRun:
         return Path(path)
 
     def _download(self, meta: dict) -> bytes:
-        with self._store().open_reader(str(meta["artifact_id"])) as f:
+        artifact_id = meta.get("artifact_id")
+        if not isinstance(artifact_id, str) or not _ARTIFACT_ID.fullmatch(artifact_id):
+            raise ConfigError(f"The storage names an artifact {str(artifact_id)[:80]!r}, "
+                              "which is not an artifact id (letters, digits, '-' and '_').")
+        with self._store().open_reader(artifact_id) as f:
             data = f.read(MAX_ARTIFACT_BYTES + 1)
         if len(data) > MAX_ARTIFACT_BYTES or hashlib.sha256(data).hexdigest() != meta.get(
                 "sha256"):
