@@ -146,6 +146,8 @@ def test_a_hung_trial_is_ended_and_the_search_goes_on(tmp_path, monkeypatch):
 
     monkeypatch.setitem(REGISTRY, "hangs", _Hangs())
     monkeypatch.setattr(runner, "HUNG_SLACK_S", 0.5)
+    fork = runner.mp.get_context("fork")  # replacements too: they must see the test family
+    monkeypatch.setattr(runner.mp, "get_context", lambda method=None: fork)
     ctx = _context(tmp_path, ("hangs", "linear"), max_trials=None)
     trials = runner.run_search(ctx, deadline=time.time() + 15, n_workers=1,
                                start_method="fork")  # fork: the workers see the test family
