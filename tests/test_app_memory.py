@@ -1,8 +1,9 @@
 """Many users over time: the app's memory returns near its baseline after 100 sessions.
 
 Each session loads its own table (a fresh copy, as an upload would be), opens the app on
-its Data page (the table's profile), and goes away. The Python heap is measured with tracemalloc (not RSS, which
-the allocator keeps), after a warm-up that fills the bounded caches and imports.
+its Data page (the table's profile), and goes away. The Python heap is measured with
+tracemalloc (not RSS, which the allocator keeps), after a warm-up that fills the bounded
+caches and imports.
 """
 
 from __future__ import annotations
