@@ -97,9 +97,7 @@ def run_search(
             status.update(workers=[[p.pid, start_time(p.pid)] for p in procs])
         if while_waiting is not None:  # after the fork: a thread must not exist during it
             threading.Thread(target=while_waiting, daemon=True).start()
-        def replace_worker(i: int) -> None:  # hung or died: its trial was failed; anew
-            procs[i].kill()
-            procs[i].join()
+        def replace_worker(i: int) -> None:  # ended, its trial failed (_fail_trials_of)
             procs[i] = new_worker(i, late=True)
             procs[i].start()
             if status is not None:
