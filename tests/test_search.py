@@ -245,3 +245,25 @@ def test_one_validation_split_scores_its_rows_and_refits_on_all(tmp_path):
     assert np.isfinite(np.asarray(ev.scores, dtype=float)).all()
     assert model.reference["prediction"]["score"]  # profiled from the validation rows only
     assert model.predict_proba(_cancer().drop(columns="diagnosis")).shape == (569, 2)
+
+
+def test_the_end_of_a_search_leaves_other_machines_trials_to_their_workers(tmp_path):
+    """The supervisor closes its own workers' running trials when its search ends; a trial
+    of a worker that joined from elsewhere stays running, and that worker telling a trial
+    that was already ended (failed as stale, say) does not crash it."""
+    from automl.search.runner import HOST, _close_orphans
+    from automl.search.worker import _tell
+
+    ctx = _context(tmp_path, ("linear",), max_trials=None)
+    study = ctx.study()
+    ours, theirs = study.ask(), study.ask()
+    ours.set_user_attr("worker", f"{HOST}/123")
+    theirs.set_user_attr("worker", "another-machine/456")
+    _close_orphans(study, {f"{HOST}/123"})
+    states = {t.number: t.state for t in study.get_trials()}
+    assert states[ours.number] == optuna.trial.TrialState.FAIL
+    assert states[theirs.number] == optuna.trial.TrialState.RUNNING
+    _tell(study, ours, 0.9)  # already failed by the supervisor: left as it is
+    assert study.get_trials()[ours.number].state == optuna.trial.TrialState.FAIL
+    _tell(study, theirs, 0.8)
+    assert study.get_trials()[theirs.number].value == 0.8

@@ -111,7 +111,7 @@ def run_search(
         if share is not None:
             _quietly(share.publish_stop_at, time.time(), now=True)
         _end(procs)
-        _close_orphans(study)
+        _close_orphans(study, {f"{HOST}/{p.pid}" for p in procs if p.pid})
     trials = study.get_trials(deepcopy=False)
     if share is not None:
         share.fetch_oofs(ctx.run, trials, len(ctx.y))
@@ -235,9 +235,13 @@ def _end(procs) -> None:
         p.join()
 
 
-def _close_orphans(study: optuna.Study) -> None:
-    """Mark trials left RUNNING by a killed worker as failed, so the study stays clean."""
+def _close_orphans(study: optuna.Study, ours: set[str]) -> None:
+    """Mark trials left RUNNING by this supervisor's killed workers (``ours``: host/pid) as
+    failed, so the study stays clean; a trial of a worker that joined from elsewhere is its
+    own worker's to tell (or the heartbeat's to fail)."""
     storage = study._storage
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        if t.user_attrs.get("worker", next(iter(ours), None)) not in ours:
+            continue
         storage.set_trial_user_attr(t._trial_id, "stopped", True)
         storage.set_trial_state_values(t._trial_id, optuna.trial.TrialState.FAIL)

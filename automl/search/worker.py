@@ -178,8 +178,19 @@ def _run(study: optuna.Study, trial: optuna.Trial, objective: Objective) -> None
     try:
         value = objective(trial)
     except optuna.TrialPruned:
-        study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        _tell(study, trial, state=optuna.trial.TrialState.PRUNED)
     except Exception:
-        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        _tell(study, trial, state=optuna.trial.TrialState.FAIL)
     else:
-        study.tell(trial, value)
+        _tell(study, trial, value)
+
+
+def _tell(study: optuna.Study, trial: optuna.Trial, *args, **kwargs) -> None:
+    """Tell the study; a trial that another process has already ended (failed as stale, or
+    closed by the supervisor when its search ended) stays as that process left it."""
+    try:
+        study.tell(trial, *args, **kwargs)
+    except (ValueError, optuna.exceptions.UpdateFinishedTrialError):
+        if study._storage.get_trial(trial._trial_id).state.is_finished():
+            return
+        raise
