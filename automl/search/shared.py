@@ -59,21 +59,25 @@ class DatabaseArtifactStore:
     def __init__(self, url: str):
         self.url = url
         self._engine = None
+        self._tbl = None
 
     def __getstate__(self):  # travels to worker processes without its connections
-        return {"url": self.url, "_engine": None}
+        return {"url": self.url, "_engine": None, "_tbl": None}
 
     def _table(self):
+        """The artifacts table, created on first use (once per store, not per artifact)."""
         import sqlalchemy as sa
 
-        if self._engine is None:
+        if self._tbl is None:
             self._engine = sa.create_engine(driver_url(self.url), pool_pre_ping=True)
-        meta = sa.MetaData()
-        table = sa.Table(_TABLE, meta, sa.Column("artifact_id", sa.String(64), primary_key=True),
-                         sa.Column("body", sa.LargeBinary(length=2**32 - 1), nullable=False),
-                         sa.Column("created_at", sa.Float, nullable=False))
-        meta.create_all(self._engine, checkfirst=True)
-        return table
+            meta = sa.MetaData()
+            table = sa.Table(_TABLE, meta,
+                             sa.Column("artifact_id", sa.String(64), primary_key=True),
+                             sa.Column("body", sa.LargeBinary(length=2**32 - 1), nullable=False),
+                             sa.Column("created_at", sa.Float, nullable=False))
+            meta.create_all(self._engine, checkfirst=True)
+            self._tbl = table
+        return self._tbl
 
     def open_reader(self, artifact_id: str):
         import sqlalchemy as sa
